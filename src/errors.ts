@@ -1,0 +1,24 @@
+/** An error whose status and message are part of the API contract and go to the client as they are. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const UNEXPECTED_ERROR = 'An unexpected error occurred';
+
+export function badRequest(message: string): ApiError {
+  return new ApiError(400, message);
+}
+
+export function notFound(message: string): ApiError {
+  return new ApiError(404, message);
+}
+
+export function conflict(message: string): ApiError {
+  return new ApiError(409, message);
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import type { Endpoint } from './endpoint.js';
+import { methodsOf } from './endpoint.js';
+
+/** Errors every Mumble endpoint can answer, besides its own. */
+const COMMON_ERRORS = [
+  { status: 400, message: 'Invalid JSON body' },
+  { status: 401, message: 'Unauthorized' },
+  { status: 413, message: 'Request body is too large' },
+  { status: 429, message: 'Too many requests' },
+  { status: 500, message: 'An unexpected error occurred' },
+];
+
+const errorEnvelope = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: { error: { const: true }, message: { type: 'string' } },
+};
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+function errorResponses(endpoint: Endpoint) {
+  const byStatus = new Map<number, string[]>();
+  for (const { status, message } of [...endpoint.errors, ...COMMON_ERRORS]) {
+    byStatus.set(status, [...(byStatus.get(status) ?? []), message]);
+  }
+  return Object.fromEntries(
+    [...byStatus].sort(([a], [b]) => a - b).map(([status, messages]) => [
+      String(status),
+      {
+        description: messages.map((message) => `\`${message}\``).join(' · '),
+        content: {
+          'application/json': {
+            schema: errorEnvelope,
+            examples: Object.fromEntries(messages.map((message, i) => [`e${i + 1}`, { value: { error: true, message } }])),
+          },
+        },
+      },
+    ]),
+  );
+}
+
+function operation(endpoint: Endpoint, method: string) {
+  const input = jsonSchema(endpoint.input, 'input');
+  const example = endpoint.example?.request;
+  const parameters =
+    method === 'GET'
+      ? Object.entries((input.properties ?? {}) as Record<string, object>).map(([name, schema]) => ({
+          name,
+          in: 'query',
+          required: ((input.required ?? []) as string[]).includes(name),
+          schema,
+        }))
+      : undefined;
+  return {
+    tags: [endpoint.tag],
+    summary: endpoint.summary,
+    operationId: `${endpoint.path.split('/').pop()}${method === endpoint.method ? '' : `_${method.toLowerCase()}`}`,
+    description: [
+      endpoint.description,
+      method === 'GET' ? 'Parameters may also be sent as a JSON body (the body wins over the query string).' : undefined,
+      endpoint.messaging ? 'Messaging rate limit: 5/s, 100/min and 2000/h per API key.' : undefined,
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+    security: [{ MumbleApiKey: [] }],
+    ...(parameters && { parameters }),
+    ...(method !== 'GET' && {
+      requestBody: {
+        required: false,
+        content: { 'application/json': { schema: input, ...(example && { example }) } },
+      },
+    }),
+    responses: {
+      '200': {
+        description: 'Success',
+        content: {
+          'application/json': {
+            schema: jsonSchema(endpoint.output, 'output'),
+            ...(endpoint.example?.response && { example: endpoint.example.response }),
+          },
+        },
+      },
+      ...errorResponses(endpoint),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
+export function buildOpenApiDocument(endpoints: Endpoint[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const endpoint of endpoints) {
+    for (const url of [endpoint.path, ...(endpoint.aliases ?? [])]) {
+      for (const method of methodsOf(endpoint)) {
+        const op = operation(endpoint, method);
+        paths[url] = {
+          ...paths[url],
+          [method.toLowerCase()]: url === endpoint.path ? op : { ...op, operationId: `${op.operationId}_alias_${url.split('/').pop()}` },
+        };
+      }
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'openmumble: Mumble WhatsApp CRM API',
+      version,
+      description:
+        'A self-hosted implementation of the Mumble WhatsApp CRM REST API. Every response is JSON; success carries ' +
+        '`"success": true`, errors `{"error": true, "message": "…"}`. Parameters are read from the JSON body and the ' +
+        'query string for every method.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { MumbleApiKey: { type: 'apiKey', in: 'header', name: 'Mumble-Api-Key' } },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { Account } from '../../db/tables.js';
+import { toStoredTime } from '../../db/time.js';
+import type { Deps } from '../../deps.js';
+import { notFound } from '../../errors.js';
+import { newId, randomToken } from '../../ids.js';
+import * as repository from './accounts.repository.js';
+
+/** `om_live_` + base64url of 32 random bytes (256 bits). */
+const KEY_PREFIX = 'om_live_';
+/** last_used_at is refreshed at most this often per key, so requests do not each cost a write. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface NewApiKey {
+  id: string;
+  name: string;
+  /** The only time the key itself is shown. */
+  key: string;
+  prefix: string;
+  created_at: string;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function generateApiKey(): string {
+  return KEY_PREFIX + randomToken(32);
+}
+
+export async function createAccount(deps: Deps, name: string): Promise<Account> {
+  const account = { id: newId(), name, created_at: toStoredTime(deps.clock.now()) };
+  await repository.insertAccount(deps.database.db, account);
+  return { ...account, messaging_enabled: 1 };
+}
+
+export function listAccounts(deps: Deps): Promise<Account[]> {
+  return repository.listAccounts(deps.database.db);
+}
+
+export async function requireAccount(deps: Deps, id: string): Promise<Account> {
+  const account = await repository.findAccount(deps.database.db, id);
+  if (!account) throw notFound('Account not found');
+  return account;
+}
+
+/** Creates a key for the account; `key` lets a scripted install choose it (OPENMUMBLE_API_KEY). */
+export async function createApiKey(deps: Deps, accountId: string, name: string, key = generateApiKey()): Promise<NewApiKey> {
+  await requireAccount(deps, accountId);
+  const row = {
+    id: newId(),
+    account_id: accountId,
+    name,
+    key_hash: hashApiKey(key),
+    key_prefix: key.slice(0, KEY_PREFIX.length + 4),
+    created_at: toStoredTime(deps.clock.now()),
+    last_used_at: null,
+    revoked_at: null,
+  };
+  await repository.insertApiKey(deps.database.db, row);
+  return { id: row.id, name, key, prefix: row.key_prefix, created_at: row.created_at };
+}
+
+export async function listApiKeys(deps: Deps, accountId: string) {
+  await requireAccount(deps, accountId);
+  const keys = await repository.listApiKeys(deps.database.db, accountId);
+  return keys.map(({ key_hash: _hash, key_prefix, ...rest }) => ({ ...rest, prefix: key_prefix }));
+}
+
+export async function revokeApiKey(deps: Deps, id: string): Promise<void> {
+  const key = await repository.findApiKey(deps.database.db, id);
+  if (!key) throw notFound('API key not found');
+  await repository.revokeApiKey(deps.database.db, id, toStoredTime(deps.clock.now()));
+}
+
+/**
+ * The account behind an API key, or undefined for a missing, unknown or revoked one. Looked up on
+ * every request (an indexed read) so a revocation takes effect at once on every instance.
+ */
+export async function authenticateApiKey(deps: Deps, key: string): Promise<{ account: Account; keyId: string } | undefined> {
+  const row = await repository.findActiveKeyByHash(deps.database.db, hashApiKey(key));
+  if (!row) return undefined;
+  const { key_id: keyId, last_used_at: lastUsedAt, ...account } = row;
+  const now = deps.clock.now();
+  if (lastUsedAt === null || now.getTime() - Date.parse(lastUsedAt) >= LAST_USED_RESOLUTION_MS) {
+    // Not awaited: bookkeeping must not slow or fail the request it describes.
+    repository.touchApiKey(deps.database.db, keyId, toStoredTime(now)).catch((error: unknown) => {
+      deps.logger.warn({ err: error, keyId }, 'could not record API key use');
+    });
+  }
+  return { account, keyId };
+}
+
+/**
+ * On the first start with an empty database: a default account and its first key. Returns the key
+ * (to print once), or undefined when accounts already exist.
+ */
+export async function ensureDefaultAccount(deps: Deps, presetKey?: string): Promise<{ account: Account; key: NewApiKey } | undefined> {
+  if ((await repository.countAccounts(deps.database.db)) > 0) return undefined;
+  const account = await createAccount(deps, 'Default account');
+  const key = await createApiKey(deps, account.id, 'default', presetKey);
+  return { account, key };
+}

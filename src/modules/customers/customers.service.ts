@@ -1,0 +1,258 @@
+import type { Kysely } from 'kysely';
+import type { CustomerRow, DB } from '../../db/tables.js';
+import { toApiTime, toStoredTime } from '../../db/time.js';
+import type { Deps } from '../../deps.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
+import { paginate } from '../../http/fields.js';
+import { newId } from '../../ids.js';
+import { countryOfPhone, isValidPhone } from '../../phone.js';
+import { AI_BOT, requireEntry } from '../directory/directory.service.js';
+import * as repository from './customers.repository.js';
+import {
+  ATTRIBUTION_FIELDS,
+  CUSTOMER_NOT_FOUND,
+  MAX_CUSTOM_FIELD_NAMES,
+  PER_PAGE,
+  customFieldValue,
+  isKnownField,
+  isValidCustomFieldName,
+  type CustomerFieldsInput,
+  type CustomerRecord,
+} from './customers.schema.js';
+
+type CustomFields = Record<string, string | number | boolean>;
+type Scalar = string | number | boolean | null;
+
+export const BOT_OFF = 'turn_off';
+
+export function toCustomerRecord(row: CustomerRow, labels: string[]): CustomerRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    phone: row.phone,
+    email: row.email,
+    country: row.country,
+    conversation_status: row.conversation_status as CustomerRecord['conversation_status'],
+    last_interaction: toApiTime(row.last_interaction_at),
+    source: row.source,
+    custom_fields: JSON.parse(row.custom_fields) as CustomFields,
+    attribution: JSON.parse(row.attribution) as Record<string, string>,
+    labels,
+    agent_id: row.agent_id,
+    team_id: row.team_id,
+    bot: row.bot,
+    created_at: toApiTime(row.created_at)!,
+  };
+}
+
+/** The account's customer with this (normalized) phone; an invalid number cannot be a customer. */
+export async function findCustomer(db: Kysely<DB>, accountId: string, phone: string): Promise<CustomerRow | undefined> {
+  return isValidPhone(phone) ? repository.findCustomerByPhone(db, accountId, phone) : undefined;
+}
+
+export async function requireCustomer(db: Kysely<DB>, accountId: string, phone: string): Promise<CustomerRow> {
+  const customer = await findCustomer(db, accountId, phone);
+  if (!customer) throw notFound(CUSTOMER_NOT_FOUND);
+  return customer;
+}
+
+/** A bot token as stored on a customer: `AI`, a flow bot id of the account, or null for `turn_off`. */
+export async function resolveBotToken(deps: Deps, accountId: string, token: string): Promise<string | null> {
+  if (token === AI_BOT.id) return AI_BOT.id;
+  if (token === BOT_OFF) return null;
+  return (await requireEntry(deps, 'bots', accountId, token)).id;
+}
+
+/** The attribution fields a request sets (null removes one). */
+function attributionChanges(input: CustomerFieldsInput): Array<[string, string | null]> {
+  return ATTRIBUTION_FIELDS.filter((field) => input[field] !== undefined).map((field) => [field, input[field] ?? null]);
+}
+
+function applyAttribution(current: Record<string, string>, changes: Array<[string, string | null]>): Record<string, string> {
+  const next = { ...current };
+  for (const [field, value] of changes) {
+    if (value === null) delete next[field];
+    else next[field] = value;
+  }
+  return next;
+}
+
+interface CustomFieldRequest {
+  valid: Array<[string, Scalar]>;
+  /** Names refused for their shape: a bad name or a value that is not a JSON scalar. */
+  malformed: string[];
+}
+
+function customFieldRequest(input: CustomerFieldsInput): CustomFieldRequest {
+  const request: CustomFieldRequest = { valid: [], malformed: [] };
+  for (const [name, value] of Object.entries(input)) {
+    if (isKnownField(name)) continue;
+    const parsed = customFieldValue.safeParse(value);
+    if (isValidCustomFieldName(name) && parsed.success) request.valid.push([name, parsed.data]);
+    else request.malformed.push(name);
+  }
+  return request;
+}
+
+interface CustomFieldPlan {
+  fields: CustomFields;
+  processed: string[];
+  /** Names refused because the account already has 15 names. */
+  overflow: string[];
+  deltas: Map<string, number>;
+}
+
+/**
+ * Applies requested custom fields to a customer's current ones. A name the account does not use yet
+ * takes one of its 15 slots; a null value removes the field from this customer.
+ */
+function planCustomFields(current: CustomFields, requested: Array<[string, Scalar]>, accountNames: Set<string>): CustomFieldPlan {
+  const plan: CustomFieldPlan = { fields: { ...current }, processed: [], overflow: [], deltas: new Map() };
+  const names = new Set(accountNames);
+  const move = (name: string, delta: number) => plan.deltas.set(name, (plan.deltas.get(name) ?? 0) + delta);
+  for (const [name, value] of requested) {
+    const had = Object.hasOwn(plan.fields, name);
+    if (value === null) {
+      if (had) move(name, -1);
+      delete plan.fields[name];
+    } else {
+      if (!had && !names.has(name)) {
+        if (names.size >= MAX_CUSTOM_FIELD_NAMES) {
+          plan.overflow.push(name);
+          continue;
+        }
+        names.add(name);
+      }
+      if (!had) move(name, +1);
+      plan.fields[name] = value;
+    }
+    plan.processed.push(name);
+  }
+  return plan;
+}
+
+/** Creates a customer. Custom fields that do not fit are skipped, never the customer. */
+export async function addCustomer(deps: Deps, accountId: string, input: CustomerFieldsInput): Promise<{ skipped: string[] }> {
+  const phone = input.customer_phone;
+  if (!isValidPhone(phone)) throw badRequest('Failed to add customer due to invalid input');
+  const bot = input.bot_token ? await resolveBotToken(deps, accountId, input.bot_token) : null;
+  const now = toStoredTime(deps.clock.now());
+  const request = customFieldRequest(input);
+  const { dialect } = deps.database;
+  return deps.database.db.transaction().execute(async (trx) => {
+    await repository.lockAccount(trx, dialect, accountId);
+    const plan = planCustomFields({}, request.valid, await repository.customFieldNames(trx, accountId));
+    const inserted = await repository.insertCustomer(trx, {
+      id: newId(),
+      account_id: accountId,
+      phone,
+      name: input.name ?? null,
+      email: input.email ?? null,
+      source: input.source ?? null,
+      country: countryOfPhone(phone),
+      conversation_status: 'new',
+      last_interaction_at: null,
+      last_inbound_at: null,
+      agent_id: null,
+      team_id: null,
+      bot,
+      custom_fields: JSON.stringify(plan.fields),
+      attribution: JSON.stringify(applyAttribution({}, attributionChanges(input))),
+      created_at: now,
+      updated_at: now,
+    });
+    if (!inserted) throw conflict('Customer already exists');
+    await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
+    return { skipped: [...request.malformed, ...plan.overflow] };
+  });
+}
+
+/** Updates the fields sent; custom fields are applied whole or not at all. */
+export async function editCustomer(deps: Deps, accountId: string, input: CustomerFieldsInput): Promise<{ processed: string[] }> {
+  const request = customFieldRequest(input);
+  if (request.malformed.length > 0) throw badRequest('Failed to update customer due to invalid input');
+  const bot = input.bot_token ? await resolveBotToken(deps, accountId, input.bot_token) : undefined;
+  const { dialect } = deps.database;
+  return deps.database.db.transaction().execute(async (trx) => {
+    await repository.lockAccount(trx, dialect, accountId);
+    const customer = await requireCustomer(trx, accountId, input.customer_phone);
+    const current = JSON.parse(customer.custom_fields) as CustomFields;
+    const plan = planCustomFields(current, request.valid, await repository.customFieldNames(trx, accountId));
+    if (plan.overflow.length > 0) throw badRequest(`Cannot add more than ${MAX_CUSTOM_FIELD_NAMES} custom fields per account`);
+    await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
+    await repository.updateCustomer(trx, accountId, customer.id, {
+      ...(input.name !== undefined && { name: input.name }),
+      ...(input.email !== undefined && { email: input.email }),
+      ...(input.source !== undefined && { source: input.source }),
+      ...(bot !== undefined && { bot }),
+      custom_fields: JSON.stringify(plan.fields),
+      attribution: JSON.stringify(applyAttribution(JSON.parse(customer.attribution), attributionChanges(input))),
+      updated_at: toStoredTime(deps.clock.now()),
+    });
+    return { processed: plan.processed };
+  });
+}
+
+export async function deleteCustomer(deps: Deps, accountId: string, phone: string): Promise<void> {
+  const { dialect } = deps.database;
+  await deps.database.db.transaction().execute(async (trx) => {
+    await repository.lockAccount(trx, dialect, accountId);
+    const customer = await requireCustomer(trx, accountId, phone);
+    const names = Object.keys(JSON.parse(customer.custom_fields) as CustomFields);
+    await repository.adjustCustomFieldCounts(trx, accountId, new Map(names.map((name) => [name, -1])));
+    await repository.deleteCustomer(trx, accountId, customer.id);
+  });
+}
+
+export async function getCustomer(deps: Deps, accountId: string, phone: string): Promise<CustomerRecord> {
+  const { db } = deps.database;
+  const customer = await requireCustomer(db, accountId, phone);
+  const labels = await repository.labelNamesByCustomer(db, accountId, [customer.id]);
+  return toCustomerRecord(customer, labels.get(customer.id) ?? []);
+}
+
+/** A page of customers in three queries whatever the account's size: count, page, labels. */
+export async function listCustomers(deps: Deps, accountId: string, page: number) {
+  const { db } = deps.database;
+  const total = await repository.countCustomers(db, accountId);
+  const { pages, offset, limit } = paginate(total, page, PER_PAGE);
+  const rows = offset < total ? await repository.listCustomersPage(db, accountId, limit, offset) : [];
+  const labels = await repository.labelNamesByCustomer(db, accountId, rows.map((row) => row.id));
+  return {
+    customers: rows.map((row) => toCustomerRecord(row, labels.get(row.id) ?? [])),
+    total,
+    pages,
+    current_page: page,
+    per_page: PER_PAGE,
+    total_pages: pages,
+  };
+}
+
+type CustomerAssignment = Partial<Pick<CustomerRow, 'conversation_status' | 'agent_id' | 'team_id' | 'bot'>>;
+
+/** Changes the status or an assignment of a customer. */
+async function updateAssignment(deps: Deps, customer: CustomerRow, patch: CustomerAssignment): Promise<void> {
+  await repository.updateCustomer(deps.database.db, customer.account_id, customer.id, { ...patch, updated_at: toStoredTime(deps.clock.now()) });
+}
+
+export async function setConversationStatus(deps: Deps, accountId: string, phone: string, status: string): Promise<void> {
+  const customer = await requireCustomer(deps.database.db, accountId, phone);
+  await updateAssignment(deps, customer, { conversation_status: status });
+}
+
+export async function assignAgent(deps: Deps, accountId: string, phone: string, agentId: string): Promise<void> {
+  const customer = await requireCustomer(deps.database.db, accountId, phone);
+  await requireEntry(deps, 'agents', accountId, agentId);
+  await updateAssignment(deps, customer, { agent_id: agentId });
+}
+
+export async function assignTeam(deps: Deps, accountId: string, phone: string, teamId: string): Promise<void> {
+  const customer = await requireCustomer(deps.database.db, accountId, phone);
+  await requireEntry(deps, 'teams', accountId, teamId);
+  await updateAssignment(deps, customer, { team_id: teamId });
+}
+
+export async function assignBot(deps: Deps, accountId: string, phone: string, token: string): Promise<void> {
+  const customer = await requireCustomer(deps.database.db, accountId, phone);
+  await updateAssignment(deps, customer, { bot: await resolveBotToken(deps, accountId, token) });
+}

@@ -1,0 +1,146 @@
+/**
+ * Sliding-log rate limiting, shared by the memory and Redis stores.
+ *
+ * A rule "`limit` per `windowMs`" admits a request at time t only if fewer than `limit` requests
+ * were admitted after t − windowMs. Every admitted time is kept until it has left the longest
+ * window, so no half-open interval [a, a + windowMs) ever holds more than `limit` admissions: of
+ * any `limit` + 1 admissions less than windowMs apart, the one checked last would have counted the
+ * other `limit` inside its window and been refused. Admissions stamped later than t (a clock
+ * running ahead on another instance) are counted too, so the argument does not depend on the
+ * order in which timestamps arrive. A refused request is not recorded, so it consumes nothing.
+ *
+ * A key must always be checked with the same rules: entries older than the longest window of the
+ * current check are discarded.
+ */
+
+/** At most `limit` requests in any interval of `windowMs` milliseconds. */
+export interface Rule {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface RateLimitResult {
+  readonly allowed: boolean;
+  /** `limit`, `remaining` and `resetSeconds` describe the most restrictive rule (RateLimit-* headers). */
+  readonly limit: number;
+  readonly remaining: number;
+  /** Seconds until that rule's remaining quota next grows. */
+  readonly resetSeconds: number;
+  /** Seconds after which this request would be admitted (≥ 1 when refused, 0 when allowed). */
+  readonly retryAfterSeconds: number;
+}
+
+export interface RateLimitStore {
+  /** Admits and records the request only if every rule admits it; `nowMs` is epoch milliseconds. */
+  check(key: string, rules: readonly Rule[], nowMs: number): Promise<RateLimitResult>;
+}
+
+/** The contract's messaging bucket, per API key: 5/s, 100/min and 2000/h. */
+export const MESSAGING_RULES: readonly Rule[] = [
+  { limit: 5, windowMs: 1_000 },
+  { limit: 100, windowMs: 60_000 },
+  { limit: 2_000, windowMs: 3_600_000 },
+];
+
+export function assertValidRules(rules: readonly Rule[]): void {
+  if (rules.length === 0) throw new RangeError('At least one rate limit rule is required');
+  for (const { limit, windowMs } of rules) {
+    if (!isPositiveInteger(limit) || !isPositiveInteger(windowMs)) {
+      throw new RangeError(`Invalid rate limit rule: ${limit} per ${windowMs} ms`);
+    }
+  }
+}
+
+export function longestWindowMs(rules: readonly Rule[]): number {
+  return Math.max(...rules.map((rule) => rule.windowMs));
+}
+
+/** Where one rule stands after a decision; both stores report this and share `summarize`. */
+export interface RuleState {
+  readonly rule: Rule;
+  /** Admissions counted in the rule's window (t − windowMs, ∞), the current one included. */
+  readonly count: number;
+  /**
+   * The admission whose departure from the window frees this rule's next slot: the oldest counted
+   * one, or the (count − limit)-th oldest when the window is over-full. Null when count is 0.
+   */
+  readonly freeingEntryMs: number | null;
+}
+
+export function summarize(allowed: boolean, states: readonly RuleState[], nowMs: number): RateLimitResult {
+  const views = states.map(({ rule, count, freeingEntryMs }) => ({
+    limit: rule.limit,
+    remaining: Math.max(0, rule.limit - count),
+    freesAtMs: freeingEntryMs === null ? nowMs : freeingEntryMs + rule.windowMs,
+  }));
+  // Fewest remaining wins; on a tie the rule that frees up last, so that when refused the reset
+  // matches Retry-After.
+  const tightest = views.reduce((a, b) =>
+    b.remaining < a.remaining || (b.remaining === a.remaining && b.freesAtMs > a.freesAtMs) ? b : a,
+  );
+  // Counts only fall as time passes, so once every full rule has freed a slot all rules admit.
+  const admittedAtMs = allowed
+    ? nowMs
+    : Math.max(...views.filter((view) => view.remaining === 0).map((view) => view.freesAtMs));
+  return {
+    allowed,
+    limit: tightest.limit,
+    remaining: tightest.remaining,
+    resetSeconds: secondsUntil(tightest.freesAtMs, nowMs),
+    retryAfterSeconds: secondsUntil(admittedAtMs, nowMs),
+  };
+}
+
+/** The admitted request times of one key, kept in ascending order. */
+export class SlidingLog {
+  private readonly admitted: number[] = [];
+  /** After this instant no admission counts against any rule any more. */
+  private expiresAt = -Infinity;
+
+  get expiresAtMs(): number {
+    return this.expiresAt;
+  }
+
+  check(rules: readonly Rule[], nowMs: number): RateLimitResult {
+    const longest = longestWindowMs(rules);
+    this.admitted.splice(0, countAtOrBelow(this.admitted, nowMs - longest));
+    const allowed = rules.every((rule) => this.countAfter(nowMs - rule.windowMs) < rule.limit);
+    if (allowed) {
+      this.admitted.splice(countAtOrBelow(this.admitted, nowMs), 0, nowMs);
+      this.expiresAt = Math.max(this.expiresAt, nowMs + longest);
+    }
+    return summarize(allowed, rules.map((rule) => this.stateOf(rule, nowMs)), nowMs);
+  }
+
+  private countAfter(thresholdMs: number): number {
+    return this.admitted.length - countAtOrBelow(this.admitted, thresholdMs);
+  }
+
+  private stateOf(rule: Rule, nowMs: number): RuleState {
+    const count = this.countAfter(nowMs - rule.windowMs);
+    const firstCounted = this.admitted.length - count;
+    const freeingEntryMs = count === 0 ? null : this.admitted[firstCounted + Math.max(0, count - rule.limit)];
+    return { rule, count, freeingEntryMs };
+  }
+}
+
+/** Number of leading elements ≤ value in an ascending array (binary search). */
+function countAtOrBelow(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Rounded up, so that waiting this many seconds is always enough. */
+function secondsUntil(instantMs: number, nowMs: number): number {
+  return Math.ceil((instantMs - nowMs) / 1000);
+}
+
+function isPositiveInteger(value: number): boolean {
+  return Number.isSafeInteger(value) && value > 0;
+}
