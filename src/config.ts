@@ -41,6 +41,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: databaseUrl.default('sqlite:./data/openmumble.db'),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
   OPENMUMBLE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   OPENMUMBLE_API_KEY: z
     .string()

@@ -30,7 +30,7 @@ export function createLogger(level: string): Logger {
 export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps {
   return {
     config,
-    database: overrides.database ?? openDatabase(config.DATABASE_URL),
+    database: overrides.database ?? openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE }),
     clock: overrides.clock ?? systemClock,
     logger: overrides.logger ?? createLogger(config.LOG_LEVEL),
   };

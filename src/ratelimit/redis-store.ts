@@ -45,7 +45,7 @@ for i = 0, ruleCount - 1 do
   local count = redis.call('ZCOUNT', key, windowStart, '+inf')
   local freeing = false
   if count > 0 then
-    freeing = redis.call('ZRANGEBYSCORE', key, windowStart, '+inf', 'WITHSCORES', 'LIMIT', math.max(0, count - limit), 1)[2]
+    freeing = redis.call('ZRANGEBYSCORE', key, windowStart, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
   end
   reply[#reply + 1] = count
   reply[#reply + 1] = freeing

@@ -175,15 +175,17 @@ describe('MemoryStore', () => {
 });
 
 describe.skipIf(!process.env.TEST_REDIS_URL)('RedisStore', () => {
-  const url = process.env.TEST_REDIS_URL!;
   const keyPrefix = `test:openmumble:ratelimit:${randomUUID()}:`;
-  const store = new RedisStore({ url, keyPrefix });
+  let store: RedisStore;
 
-  beforeAll(() => store.connect());
+  beforeAll(async () => {
+    store = new RedisStore({ url: process.env.TEST_REDIS_URL!, keyPrefix });
+    await store.connect();
+  });
 
   afterAll(async () => {
     store.close();
-    const admin = new Redis(url);
+    const admin = new Redis(process.env.TEST_REDIS_URL!);
     const keys = await admin.keys(`${keyPrefix}*`);
     if (keys.length > 0) await admin.del(...keys);
     await admin.quit();
