@@ -1,20 +1,35 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { sandboxEndpoints } from './channels/sandbox/sandbox.routes.js';
 import type { Deps } from './deps.js';
 import { ApiError, UNEXPECTED_ERROR } from './errors.js';
 import { registerBodyParsers } from './http/body.js';
 import { registerEndpoints, type Endpoint } from './http/endpoint.js';
+import { idempotency } from './http/idempotency.js';
 import { buildOpenApiDocument } from './http/openapi.js';
+import { enforce, setRateLimitHeaders, tightest } from './http/rate-limit.js';
 import { authenticateApiKey } from './modules/accounts/accounts.service.js';
 import { registerAdminRoutes } from './modules/admin/admin.routes.js';
 import { customerEndpoints } from './modules/customers/customers.routes.js';
 import { directoryEndpoints } from './modules/directory/directory.routes.js';
 import { labelEndpoints } from './modules/labels/labels.routes.js';
+import { messagingEndpoints } from './modules/messages/messages.routes.js';
+import { templateEndpoints } from './modules/templates/templates.routes.js';
+import { webhookEndpoints } from './modules/webhooks/webhooks.routes.js';
+import { registerWhatsAppWebhookRoutes } from './modules/whatsapp/whatsapp.webhook-routes.js';
 import { VERSION } from './version.js';
 
 /** Every Mumble API endpoint, in the reference's order. */
-export const mumbleEndpoints: Endpoint[] = [...customerEndpoints, ...labelEndpoints, ...directoryEndpoints] as Endpoint[];
+export const mumbleEndpoints: Endpoint[] = [
+  ...customerEndpoints,
+  ...labelEndpoints,
+  ...messagingEndpoints,
+  ...directoryEndpoints,
+  ...templateEndpoints,
+  ...webhookEndpoints,
+  ...sandboxEndpoints,
+] as Endpoint[];
 
 export function openApiDocument() {
   return buildOpenApiDocument(mumbleEndpoints, VERSION);
@@ -44,6 +59,9 @@ async function authenticate(deps: Deps, key: unknown) {
 }
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { rateLimiter, metrics } = deps;
+  // Checks made before Redis answers would fall back; wait for it (or for the first failure).
+  await rateLimiter.ready();
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.BODY_LIMIT,
@@ -74,13 +92,22 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
   registerAdminRoutes(app, deps);
+  // Meta's webhooks: not under /mumbleapi, no API key; the raw body is signature-checked in its own scope.
+  await registerWhatsAppWebhookRoutes(app, deps);
   registerEndpoints(app, mumbleEndpoints, {
     deps,
-    onRequest: async (request) => {
+    aroundHandler: idempotency(deps),
+    onRequest: async (request, reply, endpoint) => {
+      const checks = [await enforce(rateLimiter, metrics, reply, 'ip', request.ip)];
       const { account, keyId } = await authenticate(deps, request.headers['mumble-api-key']);
       request.account = account;
       request.apiKeyId = keyId;
+      checks.push(await enforce(rateLimiter, metrics, reply, 'key', keyId));
+      if (endpoint.messaging) checks.push(await enforce(rateLimiter, metrics, reply, 'messaging', keyId));
+      setRateLimitHeaders(reply, tightest(checks));
     },
   });
   return app;

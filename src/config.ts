@@ -35,6 +35,35 @@ const trustProxy = z.string().transform((value): boolean | number | string[] => 
   return text.split(',').map((part) => part.trim()).filter(Boolean);
 });
 
+/** Parses durations like `500ms`, `5s`, `2m`, `1h`, `3d` (a bare number is seconds) into milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
+  if (!match) return undefined;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's').toLowerCase() as 'ms'];
+  const ms = Math.round(Number(match[1]) * factor);
+  return ms > 0 ? ms : undefined;
+}
+
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 10s, 5m, 2h or 3d, got "${value}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A comma-separated list of durations, e.g. `5s,30s,2m`: the waits before each retry. */
+const durationList = z.string().transform((value, ctx) => {
+  const parts = value.split(',').map((part) => part.trim()).filter(Boolean);
+  const values = parts.map(parseDuration);
+  if (parts.length === 0 || values.some((ms) => ms === undefined)) {
+    ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of durations such as 5s,1m,1h, got "${value}"` });
+    return z.NEVER;
+  }
+  return values as number[];
+});
+
 const positiveInt = z.coerce.number().int().positive();
 
 const envSchema = z.object({
@@ -53,6 +82,33 @@ const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://… or rediss://…').optional(),
   RATE_LIMIT_PER_KEY: positiveInt.default(600),
   RATE_LIMIT_PER_IP: positiveInt.default(300),
+  // WhatsApp Cloud API (issue 6). Secrets stay optional so the embedded start needs none of them;
+  // the code that needs one refuses clearly without it (see src/channels/cloud-api/).
+  OPENMUMBLE_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  WHATSAPP_APP_SECRET: z.string().min(1).optional(),
+  WHATSAPP_VERIFY_TOKEN: z.string().min(1).optional(),
+  WHATSAPP_APP_ID: z.string().regex(/^\d+$/, 'expected the numeric id of the Meta app').optional(),
+  WHATSAPP_GRAPH_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://graph.facebook.com' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .default('https://graph.facebook.com'),
+  WHATSAPP_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, 'expected a Graph API version such as v23.0').default('v23.0'),
+  WHATSAPP_GRAPH_TIMEOUT_MS: positiveInt.default(15_000),
+  WHATSAPP_MEDIA_MAX_BYTES: byteSize.default(100 * 1024 * 1024),
+  // Outbound webhooks and the jobs worker (issue 7; docs/webhooks.md).
+  WEBHOOK_RETRY_SCHEDULE: durationList.default([5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 43_200_000, 86_400_000, 86_400_000, 86_400_000]),
+  WEBHOOK_TIMEOUT: duration.default(10_000),
+  WEBHOOK_DISABLE_AFTER: duration.default(5 * 86_400_000),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+  JOBS_WORKER: z.stringbool().default(true),
+  JOBS_POLL_INTERVAL: duration.default(1_000),
+  JOBS_CONCURRENCY: positiveInt.default(4),
+  // Messaging (docs/messaging.md). Uploaded and downloaded media files live under MEDIA_DIR.
+  MEDIA_DIR: z.string().min(1).default('./data/media'),
+  // The sandbox channel: its statuses advance sent → delivered → read one delay apart; templates
+  // wait in PENDING until approved (by hand, or after SANDBOX_AUTO_APPROVE_TEMPLATES seconds).
+  SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  SANDBOX_AUTO_APPROVE_TEMPLATES: z.coerce.number().int().min(0).optional(),
 });
 
 export type Config = z.output<typeof envSchema>;

@@ -2,6 +2,13 @@ import pino, { type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { createRateLimiter, type RateLimiter } from './http/rate-limit.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { ChannelRegistry } from './channels/channel.js';
+import { createChannelRegistry } from './channels/registry.js';
+import { createCloudApiRuntime, type CloudApiRuntime } from './channels/cloud-api/runtime.js';
+import { DirectoryMediaStore, type MediaStore } from './media/media-store.js';
+import { TimerScheduler, type Scheduler } from './scheduler.js';
 
 /** Everything a module needs, built once at start-up and handed down; tests build their own. */
 export interface Deps {
@@ -9,6 +16,16 @@ export interface Deps {
   database: Database;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
+  rateLimiter: RateLimiter;
+  /** In-process deferred work (the sandbox channel's delays). */
+  scheduler: Scheduler;
+  /** Uploaded and downloaded media files. */
+  media: MediaStore;
+  /** Each account's WhatsApp channel. */
+  channels: ChannelRegistry;
+  /** The WhatsApp Cloud API client (one connection pool per process) and the public-address-only fetcher. */
+  whatsapp: CloudApiRuntime;
 }
 
 /** Headers and fields that must never reach a log line. */
@@ -28,10 +45,29 @@ export function createLogger(level: string): Logger {
 }
 
 export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps {
-  return {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = overrides.metrics ?? createMetrics();
+  const deps: Deps = {
     config,
     database: overrides.database ?? openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE }),
-    clock: overrides.clock ?? systemClock,
-    logger: overrides.logger ?? createLogger(config.LOG_LEVEL),
+    clock,
+    logger,
+    metrics,
+    rateLimiter: overrides.rateLimiter ?? createRateLimiter({ config, clock, logger, metrics }),
+    scheduler: overrides.scheduler ?? new TimerScheduler(logger),
+    media: overrides.media ?? new DirectoryMediaStore(config.MEDIA_DIR),
+    // Channels report to the ingest path, which needs these very deps.
+    channels: overrides.channels ?? createChannelRegistry(() => deps),
+    whatsapp: overrides.whatsapp ?? createCloudApiRuntime(config),
   };
+  return deps;
+}
+
+/** Releases what createDeps opened. */
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.scheduler.close();
+  await deps.rateLimiter.close();
+  await deps.whatsapp.close();
+  await deps.database.close();
 }

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { startBackgroundWork } from './background.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateToLatest } from './db/database.js';
-import { createDeps, type Deps } from './deps.js';
+import { closeDeps, createDeps, type Deps } from './deps.js';
 import { ensureDefaultAccount } from './modules/accounts/accounts.service.js';
+import { checkSecretKeyForStoredChannels } from './modules/whatsapp/whatsapp.service.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -34,10 +36,17 @@ function printFirstStartKey(url: string, key: string, out: NodeJS.WritableStream
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningServer> {
   const deps = createDeps(config);
   await migrateToLatest(deps.database.db);
+  // Connected WhatsApp numbers whose tokens cannot be decrypted: stop now, not at the first send.
+  const missingKey = await checkSecretKeyForStoredChannels(deps);
+  if (missingKey) {
+    await closeDeps(deps);
+    throw new ConfigError(missingKey);
+  }
   const created = await ensureDefaultAccount(deps, config.OPENMUMBLE_API_KEY);
   const app = await buildApp(deps);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const url = address.replace('[::1]', 'localhost');
+  const background = startBackgroundWork(deps);
   if (created && !config.OPENMUMBLE_API_KEY) printFirstStartKey(url, created.key.key, out);
   if (created && config.OPENMUMBLE_API_KEY) deps.logger.info('created the default account with the key from OPENMUMBLE_API_KEY');
   return {
@@ -46,7 +55,8 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     url,
     stop: async () => {
       await app.close();
-      await deps.database.close();
+      await background.stop();
+      await closeDeps(deps);
     },
   };
 }

@@ -8,8 +8,9 @@ import { buildApp } from '../src/app.js';
 import { ManualClock } from '../src/clock.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrateToLatest, openDatabase, type Database } from '../src/db/database.js';
-import { createDeps, createLogger, type Deps } from '../src/deps.js';
+import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
 import { createAccount, createApiKey } from '../src/modules/accounts/accounts.service.js';
+import { ManualScheduler } from '../src/scheduler.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -49,29 +50,42 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   }
   if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
   const database = openDatabase(postgresUrl, { schema, poolSize: 5 });
-  await migrateToLatest(database.db);
+  await withSchemaLock(async (admin) => {
+    await admin.query(`create schema ${schema}`);
+    await migrateToLatest(database.db);
+  });
   return {
     url: postgresUrl,
     database,
     reopen: () => openDatabase(postgresUrl, { schema, poolSize: 5 }),
     drop: async () => {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
+      await withSchemaLock((admin) => admin.query(`drop schema ${schema} cascade`));
     },
   };
+}
+
+/**
+ * Runs `work` while no other test file creates, migrates or drops a PostgreSQL schema: the
+ * migrator lists tables across every schema, and fails when one is dropped under it.
+ */
+export async function withSchemaLock<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  try {
+    await admin.query(`select pg_advisory_lock(hashtext('openmumble-test-schemas'))`);
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
 }
 
 export interface TestContext {
   app: FastifyInstance;
   deps: Deps;
   clock: ManualClock;
+  /** Deferred work (the sandbox's status delays) runs only when advanced: `await scheduler.advance(ms)` also moves the clock. */
+  scheduler: ManualScheduler;
   accountId: string;
   apiKey: string;
   testDatabase: TestDatabase;
@@ -90,8 +104,10 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export async function createTestContext(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestContext> {
   const testDatabase = await createTestDatabase(kind);
   const clock = new ManualClock('2026-06-01T12:00:00.000Z');
-  const config = testConfig({ DATABASE_URL: testDatabase.url, ...env });
-  const deps = createDeps(config, { database: testDatabase.database, clock, logger: createLogger('silent') });
+  const scheduler = new ManualScheduler(clock);
+  const mediaDir = mkdtempSync(join(tmpdir(), 'openmumble-media-'));
+  const config = testConfig({ DATABASE_URL: testDatabase.url, MEDIA_DIR: mediaDir, ...env });
+  const deps = createDeps(config, { database: testDatabase.database, clock, scheduler, logger: createLogger('silent') });
   const app = await buildApp(deps);
   const newAccount = async (name: string) => {
     const account = await createAccount(deps, name);
@@ -103,6 +119,7 @@ export async function createTestContext(kind: DatabaseKind, env: Record<string, 
     app,
     deps,
     clock,
+    scheduler,
     accountId,
     apiKey,
     testDatabase,
@@ -116,8 +133,29 @@ export async function createTestContext(kind: DatabaseKind, env: Record<string, 
     otherAccount: () => newAccount('Other account'),
     close: async () => {
       await app.close();
-      await testDatabase.database.close();
+      await closeDeps(deps);
       await testDatabase.drop();
+      rmSync(mediaDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Another instance of the server: a second app on the same database (its own connections), clock
+ * and account, with its own rate limiter and workers. `config` overrides the first one's settings.
+ */
+export async function createSecondInstance(ctx: TestContext, config: Partial<Config> = {}) {
+  const database = ctx.testDatabase.reopen();
+  const deps = createDeps({ ...ctx.deps.config, ...config }, { database, clock: ctx.clock, logger: createLogger('silent') });
+  const app = await buildApp(deps);
+  return {
+    app,
+    deps,
+    call: (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
+      app.inject({ method, url, headers: { 'mumble-api-key': ctx.apiKey }, ...(payload !== undefined && { payload: payload as InjectOptions['payload'] }) }),
+    close: async () => {
+      await app.close();
+      await closeDeps(deps);
     },
   };
 }

@@ -1,22 +1,23 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
-import { createDeps, createLogger, type Deps } from '../deps.js';
+import { closeDeps, createDeps, createLogger, type Deps } from '../deps.js';
 import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
 import * as directory from '../modules/directory/directory.service.js';
+import { channelCommands } from '../modules/whatsapp/whatsapp.cli.js';
 import { serve } from '../server.js';
 import { VERSION } from '../version.js';
 
-/** Runs a command against the configured database (migrated first), then closes it. */
-async function withDeps<T>(work: (deps: Deps) => Promise<T>): Promise<void> {
+/** Runs a command against the configured database (migrated first, unless the command is `migrate`), then closes it. */
+async function withDeps<T>(work: (deps: Deps) => Promise<T>, { migrateFirst = true } = {}): Promise<void> {
   const config = loadConfig();
   const deps = createDeps(config, { logger: createLogger('warn') });
   try {
-    await migrateToLatest(deps.database.db);
+    if (migrateFirst) await migrateToLatest(deps.database.db);
     await work(deps);
   } finally {
-    await deps.database.close();
+    await closeDeps(deps);
   }
 }
 
@@ -25,11 +26,13 @@ function print(rows: object[]): void {
   else console.table(rows);
 }
 
+const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+
 function directoryCommands(program: Command, table: DirectoryTable, noun: string): void {
   const group = program.command(table).description(`manage an account's ${table}${table === 'bots' ? ' (flow bots)' : ''}`);
   const add = group
     .command('add')
-    .description(`add a ${noun} to an account`)
+    .description(`add ${article(noun)} to an account`)
     .requiredOption('--account <id>', 'account id')
     .requiredOption('--name <name>', `${noun} name`);
   if (table === 'agents') add.option('--email <email>', 'agent email');
@@ -51,7 +54,7 @@ function directoryCommands(program: Command, table: DirectoryTable, noun: string
     );
   group
     .command('remove')
-    .description(`remove a ${noun} by id`)
+    .description(`remove ${article(noun)} by id`)
     .argument('<id>', `${noun} id`)
     .action((id: string) =>
       withDeps(async (deps) => {
@@ -74,7 +77,7 @@ export function buildCli(): Command {
       withDeps(async (deps) => {
         const applied = await migrateToLatest(deps.database.db);
         console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');
-      }),
+      }, { migrateFirst: false }),
     );
 
   const accountsCommand = program.command('accounts').description('manage accounts (tenants)');
@@ -125,6 +128,7 @@ export function buildCli(): Command {
   directoryCommands(program, 'agents', 'agent');
   directoryCommands(program, 'teams', 'team');
   directoryCommands(program, 'bots', 'bot');
+  channelCommands(program, withDeps);
   return program;
 }
 

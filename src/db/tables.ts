@@ -8,6 +8,8 @@ export interface AccountsTable {
   id: string;
   name: string;
   messaging_enabled: Generated<number>;
+  /** The account's WhatsApp channel: 'sandbox' (the default) or 'cloud_api'. */
+  channel_type: Generated<string>;
   created_at: string;
 }
 
@@ -86,6 +88,169 @@ export interface BotsTable {
   created_at: string;
 }
 
+/** Durable background work (src/jobs). */
+export interface JobsTable {
+  id: Generated<number>;
+  type: string;
+  payload: string;
+  group_key: string | null;
+  run_at: string;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  last_error: string | null;
+  locked_until: string | null;
+  locked_by: string | null;
+  created_at: string;
+  failed_at: string | null;
+}
+
+export interface WebhookSubscriptionsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  secret: string;
+  status: string;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  ordering_key: string | null;
+  payload: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  subscription_id: string;
+  event_id: string;
+  status: string;
+  attempts: Generated<number>;
+  manual: Generated<number>;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  number: number;
+  attempted_at: string;
+  response_status: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  api_key_id: string;
+  key: string;
+  fingerprint: string;
+  status: string;
+  token: string;
+  locked_until: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** Messages in both directions; `id` is the integer the API shows (PostgreSQL returns it as a string: see messages.repository). */
+export interface MessagesTable {
+  id: Generated<number>;
+  account_id: string;
+  customer_id: string;
+  message_wa_id: string | null;
+  direction: string;
+  type: string;
+  text: string | null;
+  /** A link handed to WhatsApp. */
+  media_url: string | null;
+  /** A file in the media store. */
+  media_key: string | null;
+  media_mime_type: string | null;
+  media_filename: string | null;
+  template_id: string | null;
+  business_phone: string;
+  status: string;
+  error_code: number | null;
+  error_title: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Status updates that arrived before their message was known. */
+export interface PendingStatusesTable {
+  id: string;
+  account_id: string;
+  message_wa_id: string;
+  status: string;
+  error_code: number | null;
+  error_title: string | null;
+  occurred_at: string;
+  created_at: string;
+}
+
+/** Message templates; header, buttons and body_examples are JSON. */
+export interface TemplatesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  status_reason: string | null;
+  body: string;
+  body_examples: string;
+  header: string | null;
+  media_url: string | null;
+  footer: string | null;
+  buttons: string;
+  provider_template_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An account connected to the WhatsApp Cloud API (issue 6); the token is encrypted. */
+export interface WhatsAppChannelsTable {
+  account_id: string;
+  phone_number_id: string;
+  waba_id: string;
+  display_phone_number: string;
+  access_token: string;
+  /** 'connected' | 'disconnected' (Meta refused the token; status_reason says why). */
+  status: Generated<string>;
+  status_reason: string | null;
+  status_changed_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Webhook deliveries from Meta, stored (raw) before they are acknowledged, processed by a job. */
+export interface WhatsAppWebhookInboxTable {
+  id: string;
+  body_sha256: string;
+  body: string;
+  received_at: string;
+  processed_at: string | null;
+  outcome: string | null;
+  unrouted_phone_number_ids: string | null;
+  last_error: string | null;
+  processed_by: string | null;
+  process_count: Generated<number>;
+}
+
 export interface DB {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -96,6 +261,17 @@ export interface DB {
   agents: AgentsTable;
   teams: TeamsTable;
   bots: BotsTable;
+  jobs: JobsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  messages: MessagesTable;
+  pending_statuses: PendingStatusesTable;
+  templates: TemplatesTable;
+  whatsapp_channels: WhatsAppChannelsTable;
+  whatsapp_webhook_inbox: WhatsAppWebhookInboxTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -103,3 +279,12 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type CustomerRow = Selectable<CustomersTable>;
 export type NewCustomerRow = Insertable<CustomersTable>;
 export type CustomerUpdate = Updateable<CustomersTable>;
+export type JobRow = Selectable<JobsTable>;
+export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
+export type WebhookEventRow = Selectable<WebhookEventsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
+export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessageRow = Insertable<MessagesTable>;
+export type TemplateRow = Selectable<TemplatesTable>;

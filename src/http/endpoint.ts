@@ -4,6 +4,7 @@ import type { Account } from '../db/tables.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { mergeParams, readBodylessMethodBody } from './body.js';
+import { acceptUploads, type FileUploads } from './uploads.js';
 
 export interface EndpointContext {
   deps: Deps;
@@ -38,6 +39,8 @@ export interface Endpoint<Input extends z.ZodType = z.ZodType> {
   errors: ContractError[];
   /** Part of the messaging bucket (5/s, 100/min, 2000/h per key). */
   messaging?: boolean;
+  /** Also takes multipart/form-data with files (send-media-message). */
+  uploads?: FileUploads;
   handler(input: z.output<Input>, context: EndpointContext): Promise<Record<string, unknown>>;
 }
 
@@ -57,28 +60,56 @@ export function parseInput<Input extends z.ZodType>(endpoint: Endpoint<Input>, p
   return result.data;
 }
 
+/** One authenticated, validated call, as a wrapper around the handler sees it. */
+export interface HandlerCall {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  endpoint: Endpoint;
+  /** The merged, unvalidated parameters (query and body). */
+  params: Record<string, unknown>;
+  apiKeyId: string;
+}
+
 export interface EndpointRoutesOptions {
   deps: Deps;
   /** Runs before parameters are read: authentication and rate limits. */
   onRequest: (request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint) => Promise<void>;
+  /** Runs around each handler once its input is valid (idempotency keys); `run` calls the handler. */
+  aroundHandler?: (call: HandlerCall, run: () => Promise<Record<string, unknown>>) => Promise<unknown>;
 }
 
 export function registerEndpoints(app: FastifyInstance, endpoints: Endpoint[], options: EndpointRoutesOptions): void {
-  const { deps } = options;
   for (const endpoint of endpoints) {
-    for (const url of [endpoint.path, ...(endpoint.aliases ?? [])]) {
-      app.route({
-        method: methodsOf(endpoint),
-        url,
-        onRequest: (request, reply) => options.onRequest(request, reply, endpoint),
-        handler: async (request, reply) => {
-          const body = request.method === 'GET' ? await readBodylessMethodBody(request, deps.config.BODY_LIMIT) : request.body;
-          const input = parseInput(endpoint, mergeParams(request.query, body));
-          const context: EndpointContext = { deps, account: request.account!, apiKeyId: request.apiKeyId!, request, reply };
-          return { success: true, ...(await endpoint.handler(input, context)) };
-        },
-      });
+    const { uploads } = endpoint;
+    if (!uploads) {
+      routeEndpoint(app, endpoint, options);
+      continue;
     }
+    // Multipart parsing only where files are expected: in a scope of their own.
+    app.register(async (scope) => {
+      await acceptUploads(scope, uploads, options.deps);
+      routeEndpoint(scope, endpoint, options);
+    });
+  }
+}
+
+function routeEndpoint(app: FastifyInstance, endpoint: Endpoint, options: EndpointRoutesOptions): void {
+  const { deps } = options;
+  for (const url of [endpoint.path, ...(endpoint.aliases ?? [])]) {
+    app.route({
+      method: methodsOf(endpoint),
+      url,
+      onRequest: (request, reply) => options.onRequest(request, reply, endpoint),
+      handler: async (request, reply) => {
+        const body = request.method === 'GET' ? await readBodylessMethodBody(request, deps.config.BODY_LIMIT) : request.body;
+        const params = mergeParams(request.query, body);
+        const input = parseInput(endpoint, params);
+        const context: EndpointContext = { deps, account: request.account!, apiKeyId: request.apiKeyId!, request, reply };
+        const run = async () => ({ success: true, ...(await endpoint.handler(input, context)) });
+        if (!options.aroundHandler) return run();
+        return options.aroundHandler({ request, reply, endpoint, params, apiKeyId: request.apiKeyId! }, run);
+      },
+    });
   }
 }
 

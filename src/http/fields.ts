@@ -7,12 +7,16 @@ const isMissing = (input: unknown) => input === undefined || input === null;
 
 /**
  * A phone number as string or JSON number, normalized by the contract's rules. Missing, or nothing
- * left after stripping non-digits, gives `requiredMessage`; another type gives the endpoint's
- * invalid-input message. Validity (length, leading 0) is the service's call: it differs per endpoint.
+ * left after stripping non-digits, gives `requiredMessage`. Another type (an array, an object) gives
+ * `requiredMessage` too, since it names no phone, unless `wrongType: 'invalid-input'` asks for the
+ * endpoint's invalid-input message (add-new-customer and edit-customer have one). Without this, a
+ * wrong-typed phone on assign-customer-to-agent would answer "Agent ID is required.".
+ * Validity (length, leading 0) is the service's call: it differs per endpoint.
  */
-export function phoneParam(requiredMessage: string) {
+export function phoneParam(requiredMessage: string, options: { wrongType?: 'required' | 'invalid-input' } = {}) {
+  const wrongTypeMessage = options.wrongType === 'invalid-input' ? undefined : requiredMessage;
   return z
-    .union([z.string(), z.number()], { error: (issue) => (isMissing(issue.input) ? requiredMessage : undefined) })
+    .union([z.string(), z.number()], { error: (issue) => (isMissing(issue.input) ? requiredMessage : wrongTypeMessage) })
     .transform(normalizePhone)
     .refine((digits) => digits !== '', { error: requiredMessage });
 }

@@ -43,6 +43,18 @@ function errorResponses(endpoint: Endpoint) {
   );
 }
 
+/** Every POST accepts an idempotency key (src/http/idempotency.ts, docs/idempotency.md). */
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+  description:
+    'Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply ' +
+    '(header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; ' +
+    '422 `Idempotency key reused with different parameters`.',
+};
+
 function operation(endpoint: Endpoint, method: string) {
   const input = jsonSchema(endpoint.input, 'input');
   const example = endpoint.example?.request;
@@ -54,7 +66,9 @@ function operation(endpoint: Endpoint, method: string) {
           required: ((input.required ?? []) as string[]).includes(name),
           schema,
         }))
-      : undefined;
+      : method === 'POST'
+        ? [IDEMPOTENCY_KEY_PARAMETER]
+        : undefined;
   return {
     tags: [endpoint.tag],
     summary: endpoint.summary,
@@ -71,7 +85,10 @@ function operation(endpoint: Endpoint, method: string) {
     ...(method !== 'GET' && {
       requestBody: {
         required: false,
-        content: { 'application/json': { schema: input, ...(example && { example }) } },
+        content: {
+          'application/json': { schema: input, ...(example && { example }) },
+          ...(endpoint.uploads && { 'multipart/form-data': { schema: input } }),
+        },
       },
     }),
     responses: {

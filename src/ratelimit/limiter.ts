@@ -6,11 +6,13 @@
  * window, so no half-open interval [a, a + windowMs) ever holds more than `limit` admissions: of
  * any `limit` + 1 admissions less than windowMs apart, the one checked last would have counted the
  * other `limit` inside its window and been refused. Admissions stamped later than t (a clock
- * running ahead on another instance) are counted too, so the argument does not depend on the
- * order in which timestamps arrive. A refused request is not recorded, so it consumes nothing.
+ * running ahead on another instance) are counted too, so the argument does not depend on the order
+ * in which timestamps arrive; only pruning does: a check stamped δ earlier than one that already
+ * pruned can miss admissions within δ of the edge of the longest window. A refused request is not
+ * recorded, so it consumes nothing.
  *
- * A key must always be checked with the same rules: entries older than the longest window of the
- * current check are discarded.
+ * Entries older than the longest window of the current check are discarded, so a key should keep
+ * its windows from one check to the next (its limits may change: an over-full window is honoured).
  */
 
 /** At most `limit` requests in any interval of `windowMs` milliseconds. */
@@ -62,7 +64,8 @@ export interface RuleState {
   readonly count: number;
   /**
    * The admission whose departure from the window frees this rule's next slot: the oldest counted
-   * one, or the (count − limit)-th oldest when the window is over-full. Null when count is 0.
+   * one, or the one at index count − limit (0 = oldest) when the window is over-full, as after a
+   * limit was lowered. Null when count is 0.
    */
   readonly freeingEntryMs: number | null;
 }

@@ -13,8 +13,8 @@ import {
 /**
  * The sliding log of limiter.ts as one atomic script: a sorted set per key, scored by admission
  * time, with a unique member per admission so that admissions in the same millisecond all count.
- * The caller computes every score bound, so the script does no arithmetic on timestamps (Lua would
- * format large numbers lossily) and never reads the server clock (tests inject time).
+ * The caller computes every score bound, so no timestamp goes through Lua's number formatting
+ * (%.14g) and the server clock is never read (time is injected).
  *
  * KEYS[1]  the key's sorted set
  * ARGV[1]  now (ms)                ARGV[2]  unique member for this request
@@ -45,7 +45,7 @@ for i = 0, ruleCount - 1 do
   local count = redis.call('ZCOUNT', key, windowStart, '+inf')
   local freeing = false
   if count > 0 then
-    freeing = redis.call('ZRANGEBYSCORE', key, windowStart, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
+    freeing = redis.call('ZRANGEBYSCORE', key, windowStart, '+inf', 'WITHSCORES', 'LIMIT', math.max(0, count - limit), 1)[2]
   end
   reply[#reply + 1] = count
   reply[#reply + 1] = freeing

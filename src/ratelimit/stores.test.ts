@@ -139,6 +139,17 @@ function behaviourSuite(getStore: () => RateLimitStore, { propertyRuns }: { prop
     });
   });
 
+  it('after a limit is lowered, waits until enough admissions have left the window', async () => {
+    const key = freshKey();
+    const times = [T0, T0 + 1_000, T0 + 2_000, T0 + 3_000, T0 + 4_000];
+    expect(await allowedCount(key, [{ limit: 5, windowMs: 10_000 }], times)).toBe(5);
+    const lowered: Rule[] = [{ limit: 2, windowMs: 10_000 }];
+    // Five counted, room for one more once only one is left: after T0 + 3000 has gone.
+    expect(await check(key, lowered, T0 + 5_000)).toMatchObject({ allowed: false, retryAfterSeconds: 8 });
+    expect((await check(key, lowered, T0 + 12_999)).allowed).toBe(false);
+    expect((await check(key, lowered, T0 + 13_000)).allowed).toBe(true);
+  });
+
   it('rejects invalid rules', async () => {
     await expect(check(freshKey(), [], T0)).rejects.toThrow(RangeError);
     await expect(check(freshKey(), [{ limit: 0, windowMs: 1_000 }], T0)).rejects.toThrow(RangeError);

@@ -1,7 +1,13 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
+import * as messaging from './0002_messaging.js';
+import * as webhooksJobs from './0003_webhooks_jobs.js';
+import * as cloudApi from './0004_cloud_api.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_messaging': messaging,
+  '0003_webhooks_jobs': webhooksJobs,
+  '0004_cloud_api': cloudApi,
 };

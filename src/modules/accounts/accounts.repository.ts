@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Account, ApiKeyRow, DB } from '../../db/tables.js';
 
-export async function insertAccount(db: Kysely<DB>, account: Omit<Account, 'messaging_enabled'>): Promise<void> {
+export async function insertAccount(db: Kysely<DB>, account: Omit<Account, 'messaging_enabled' | 'channel_type'>): Promise<void> {
   await db.insertInto('accounts').values(account).execute();
 }
 

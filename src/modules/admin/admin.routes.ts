@@ -6,6 +6,7 @@ import { ApiError } from '../../errors.js';
 import * as accounts from '../accounts/accounts.service.js';
 import type { DirectoryEntry, DirectoryTable } from '../directory/directory.repository.js';
 import * as directory from '../directory/directory.service.js';
+import { registerWhatsAppAdminRoutes } from '../whatsapp/whatsapp.admin-routes.js';
 
 const nameInput = z.object({ name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(255, 'name is too long') });
 const agentInput = nameInput.extend({ email: z.email('email is not valid').max(254).optional() });
@@ -44,8 +45,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (request: FastifyRequest) => {
-        const header = request.headers.authorization ?? '';
-        const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+        // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer <token>` is the same credential.
+        const given = /^Bearer +(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
         if (!given || !tokenMatches(given, token)) throw new ApiError(401, 'Unauthorized');
       });
 
@@ -94,6 +95,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
           return { success: true, message: `${key} removed` };
         });
       }
+
+      registerWhatsAppAdminRoutes(admin, deps);
     },
     { prefix: '/admin/v1' },
   );

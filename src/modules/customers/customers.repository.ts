@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../../db/database.js';
 import type { CustomerRow, CustomerUpdate, DB, NewCustomerRow } from '../../db/tables.js';
 
@@ -90,4 +90,26 @@ export async function adjustCustomFieldCounts(db: Kysely<DB>, accountId: string,
       .execute();
   }
   await db.deleteFrom('custom_field_names').where('account_id', '=', accountId).where('customers_count', '<=', 0).execute();
+}
+
+/**
+ * A message to or from the customer at `at`: moves last_interaction_at (and, for an inbound one,
+ * last_inbound_at) forward, never back, and reopens a closed or solved conversation the customer
+ * writes to. One statement, so concurrent messages cannot lose each other's times.
+ */
+export async function recordMessageTime(db: Kysely<DB>, customerId: string, direction: 'inbound' | 'outbound', at: string, now: string): Promise<void> {
+  const latest = (column: 'last_interaction_at' | 'last_inbound_at') =>
+    sql<string>`case when ${sql.ref(column)} is null or ${sql.ref(column)} < ${at} then ${at} else ${sql.ref(column)} end`;
+  await db
+    .updateTable('customers')
+    .set({
+      last_interaction_at: latest('last_interaction_at'),
+      updated_at: now,
+      ...(direction === 'inbound' && {
+        last_inbound_at: latest('last_inbound_at'),
+        conversation_status: sql<string>`case when conversation_status in ('closed', 'solved') then 'reopened' else conversation_status end`,
+      }),
+    })
+    .where('id', '=', customerId)
+    .execute();
 }

@@ -56,7 +56,7 @@ const attributionShape = Object.fromEntries(ATTRIBUTION_FIELDS.map((field) => [f
 /** add-new-customer and edit-customer: standard and attribution fields; any other key is a custom field. */
 export const customerFieldsInput = z
   .object({
-    customer_phone: phoneParam(PHONE_REQUIRED),
+    customer_phone: phoneParam(PHONE_REQUIRED, { wrongType: 'invalid-input' }),
     name: optionalText(256),
     email,
     source: optionalText(256),

@@ -2,11 +2,12 @@ import type { Kysely } from 'kysely';
 import type { CustomerRow, DB } from '../../db/tables.js';
 import { toApiTime, toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
-import { badRequest, conflict, notFound } from '../../errors.js';
+import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
 import { paginate } from '../../http/fields.js';
 import { newId } from '../../ids.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
+import { customerRecordIn, recordCustomerEvent } from './customer-events.js';
 import * as repository from './customers.repository.js';
 import {
   ATTRIBUTION_FIELDS,
@@ -14,6 +15,7 @@ import {
   MAX_CUSTOM_FIELD_NAMES,
   PER_PAGE,
   customFieldValue,
+  customerFieldsInput,
   isKnownField,
   isValidCustomFieldName,
   type CustomerFieldsInput,
@@ -21,6 +23,9 @@ import {
 } from './customers.schema.js';
 
 type CustomFields = Record<string, string | number | boolean>;
+
+/** The fields a customer can be created from outside add-new-customer (a template's recipient, an inbound message). */
+export type NewContact = Pick<CustomerFieldsInput, 'customer_phone'> & Partial<Pick<CustomerFieldsInput, 'name' | 'email' | 'source' | 'bot_token'>>;
 type Scalar = string | number | boolean | null;
 
 export const BOT_OFF = 'turn_off';
@@ -163,8 +168,26 @@ export async function addCustomer(deps: Deps, accountId: string, input: Customer
     });
     if (!inserted) throw conflict('Customer already exists');
     await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
+    const created = await repository.findCustomerByPhone(trx, accountId, phone);
+    if (created) await recordCustomerEvent(deps, trx, created, 'customer.created');
     return { skipped: [...request.malformed, ...plan.overflow] };
   });
+}
+
+/**
+ * The customer with this phone, created from `input` when there is none (a message from a new
+ * number, a template to a new contact). A concurrent creation of the same customer is no error.
+ */
+export async function ensureCustomer(deps: Deps, accountId: string, contact: NewContact): Promise<CustomerRow> {
+  const { db } = deps.database;
+  const existing = await findCustomer(db, accountId, contact.customer_phone);
+  if (existing) return existing;
+  try {
+    await addCustomer(deps, accountId, customerFieldsInput.parse(contact));
+  } catch (error) {
+    if (!(error instanceof ApiError && error.statusCode === 409)) throw error;
+  }
+  return requireCustomer(db, accountId, contact.customer_phone);
 }
 
 /** Updates the fields sent; custom fields are applied whole or not at all. */
@@ -180,6 +203,7 @@ export async function editCustomer(deps: Deps, accountId: string, input: Custome
     const plan = planCustomFields(current, request.valid, await repository.customFieldNames(trx, accountId));
     if (plan.overflow.length > 0) throw badRequest(`Cannot add more than ${MAX_CUSTOM_FIELD_NAMES} custom fields per account`);
     await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
+    const before = await customerRecordIn(trx, customer);
     await repository.updateCustomer(trx, accountId, customer.id, {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.email !== undefined && { email: input.email }),
@@ -189,6 +213,7 @@ export async function editCustomer(deps: Deps, accountId: string, input: Custome
       attribution: JSON.stringify(applyAttribution(JSON.parse(customer.attribution), attributionChanges(input))),
       updated_at: toStoredTime(deps.clock.now()),
     });
+    await recordCustomerEvent(deps, trx, customer, 'customer.updated', before);
     return { processed: plan.processed };
   });
 }
@@ -230,9 +255,14 @@ export async function listCustomers(deps: Deps, accountId: string, page: number)
 
 type CustomerAssignment = Partial<Pick<CustomerRow, 'conversation_status' | 'agent_id' | 'team_id' | 'bot'>>;
 
-/** Changes the status or an assignment of a customer. */
+/** Changes the status or an assignment of a customer, with its webhook event in the same transaction. */
 async function updateAssignment(deps: Deps, customer: CustomerRow, patch: CustomerAssignment): Promise<void> {
-  await repository.updateCustomer(deps.database.db, customer.account_id, customer.id, { ...patch, updated_at: toStoredTime(deps.clock.now()) });
+  await deps.database.db.transaction().execute(async (trx) => {
+    const before = await customerRecordIn(trx, customer);
+    await repository.updateCustomer(trx, customer.account_id, customer.id, { ...patch, updated_at: toStoredTime(deps.clock.now()) });
+    const type = patch.conversation_status !== undefined ? 'conversation.status_changed' : 'customer.updated';
+    await recordCustomerEvent(deps, trx, customer, type, before);
+  });
 }
 
 export async function setConversationStatus(deps: Deps, accountId: string, phone: string, status: string): Promise<void> {

@@ -1,0 +1,28 @@
+import type { Dispatcher } from 'undici';
+import type { Config } from '../../config.js';
+import { createPublicDispatcher } from '../../net/public-address.js';
+import { GraphClient } from './graph-client.js';
+
+/**
+ * What the Cloud API channel shares across requests in a process: one Graph API client (its
+ * keep-alive pool) and the public-address-only dispatcher for fetching anything from a host that is
+ * not the configured Graph API (Meta's media CDN, a template's header sample).
+ */
+export interface CloudApiRuntime {
+  graph: GraphClient;
+  publicDispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+export function createCloudApiRuntime(config: Config): CloudApiRuntime {
+  const graph = new GraphClient({ baseUrl: config.WHATSAPP_GRAPH_URL, version: config.WHATSAPP_GRAPH_VERSION, timeoutMs: config.WHATSAPP_GRAPH_TIMEOUT_MS });
+  const publicDispatcher = createPublicDispatcher({ connectTimeoutMs: config.WHATSAPP_GRAPH_TIMEOUT_MS });
+  return {
+    graph,
+    publicDispatcher,
+    close: async () => {
+      await graph.close();
+      await publicDispatcher.close();
+    },
+  };
+}

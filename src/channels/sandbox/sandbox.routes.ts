@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import type { Account } from '../../db/tables.js';
+import type { Deps } from '../../deps.js';
+import { badRequest, notFound } from '../../errors.js';
+import { defineEndpoint } from '../../http/endpoint.js';
+import { idParam, optionalText, phoneParam } from '../../http/fields.js';
+import { PHONE_REQUIRED } from '../../modules/customers/customers.schema.js';
+import { MAX_TEXT, MESSAGE_NOT_FOUND, TEMPLATE_ID_REQUIRED, TEXT_TOO_LONG, WA_ID_REQUIRED, messageRecord } from '../../modules/messages/messages.schema.js';
+import { getMessage } from '../../modules/messages/messages.service.js';
+import { templateRecord } from '../../modules/templates/templates.schema.js';
+import { requireTemplate, toTemplateRecord } from '../../modules/templates/templates.service.js';
+import { isValidPhone } from '../../phone.js';
+import { SandboxChannel } from './sandbox-channel.js';
+
+const TAG = 'Sandbox';
+const ROUTE_NOT_FOUND = 'Route not found';
+const TEXT_REQUIRED = 'Text is required.';
+const INVALID_PHONE = 'Invalid phone number.';
+const INVALID_TEMPLATE_STATUS = 'Invalid template status.';
+const INVALID_MESSAGE_STATUS = 'Invalid message status.';
+const NOTE = 'Only for accounts on the sandbox channel (others get 404 `Route not found`).';
+
+/** The account's sandbox: these endpoints do not exist for an account on another channel. */
+async function sandboxOf(deps: Deps, account: Account): Promise<SandboxChannel> {
+  const channel = account.channel_type === 'sandbox' ? await deps.channels.forAccount(account) : undefined;
+  if (!(channel instanceof SandboxChannel)) throw notFound(ROUTE_NOT_FOUND);
+  return channel;
+}
+
+export const sandboxEndpoints = [
+  defineEndpoint({
+    method: 'POST',
+    path: '/mumbleapi/sandbox/receive-message',
+    tag: TAG,
+    summary: 'Simulate a customer writing to you',
+    description:
+      `${NOTE} Stores an inbound text message as WhatsApp would deliver it: an unknown number becomes a customer (with \`name\`), ` +
+      'the 24-hour window opens, and a closed or solved conversation is reopened.',
+    input: z.object({
+      customer_phone: phoneParam(PHONE_REQUIRED),
+      text: z
+        .string({ error: TEXT_REQUIRED })
+        .refine((text) => text.trim() !== '', { error: TEXT_REQUIRED })
+        .max(MAX_TEXT, { error: TEXT_TOO_LONG }),
+      name: optionalText(256),
+    }),
+    invalidInput: TEXT_REQUIRED,
+    output: z.object({ success: z.literal(true), message_wa_id: z.string() }),
+    example: { request: { customer_phone: '972501234567', text: 'Hi, is my order on its way?', name: 'John Doe' } },
+    errors: [
+      { status: 400, message: PHONE_REQUIRED },
+      { status: 400, message: INVALID_PHONE },
+      { status: 400, message: TEXT_REQUIRED },
+      { status: 404, message: ROUTE_NOT_FOUND },
+    ],
+    handler: async (input, { deps, account }) => {
+      const sandbox = await sandboxOf(deps, account);
+      if (!isValidPhone(input.customer_phone)) throw badRequest(INVALID_PHONE);
+      return { message_wa_id: await sandbox.receive({ from: input.customer_phone, text: input.text, profileName: input.name ?? null }) };
+    },
+  }),
+  defineEndpoint({
+    method: 'POST',
+    path: '/mumbleapi/sandbox/set-template-status',
+    tag: TAG,
+    summary: "Simulate WhatsApp's review of a template",
+    description: `${NOTE} Templates wait in PENDING until this (or SANDBOX_AUTO_APPROVE_TEMPLATES) approves them.`,
+    input: z.object({
+      template_id: idParam(TEMPLATE_ID_REQUIRED),
+      status: z.enum(['APPROVED', 'REJECTED', 'PAUSED', 'DISABLED'], { error: INVALID_TEMPLATE_STATUS }),
+      reason: optionalText(512),
+    }),
+    invalidInput: INVALID_TEMPLATE_STATUS,
+    output: z.object({ success: z.literal(true), template: templateRecord }),
+    example: { request: { template_id: 'template-uuid', status: 'APPROVED' } },
+    errors: [
+      { status: 400, message: TEMPLATE_ID_REQUIRED },
+      { status: 400, message: INVALID_TEMPLATE_STATUS },
+      { status: 404, message: 'Template not found' },
+      { status: 404, message: ROUTE_NOT_FOUND },
+    ],
+    handler: async (input, { deps, account }) => {
+      const sandbox = await sandboxOf(deps, account);
+      const template = await requireTemplate(deps, account.id, input.template_id);
+      await sandbox.setTemplateStatus({
+        providerTemplateId: template.provider_template_id ?? template.id,
+        name: template.name,
+        language: template.language,
+        status: input.status,
+        reason: input.reason ?? null,
+      });
+      return { template: toTemplateRecord(await requireTemplate(deps, account.id, template.id)) };
+    },
+  }),
+  defineEndpoint({
+    method: 'POST',
+    path: '/mumbleapi/sandbox/set-message-status',
+    tag: TAG,
+    summary: 'Simulate a delivery status for a message you sent',
+    description:
+      `${NOTE} Applied like a status from WhatsApp: it never moves a message backwards, so the reply shows the status the message ` +
+      'has now. `failed` takes `error_code` and `error_title`.',
+    input: z.object({
+      message_wa_id: idParam(WA_ID_REQUIRED),
+      status: z.enum(['sent', 'delivered', 'read', 'failed'], { error: INVALID_MESSAGE_STATUS }),
+      error_code: z.coerce.number().int().optional(),
+      error_title: optionalText(512),
+    }),
+    invalidInput: INVALID_MESSAGE_STATUS,
+    output: z.object({ success: z.literal(true), message: messageRecord }),
+    example: { request: { message_wa_id: 'wamid.abc123', status: 'read' } },
+    errors: [
+      { status: 400, message: WA_ID_REQUIRED },
+      { status: 400, message: INVALID_MESSAGE_STATUS },
+      { status: 404, message: MESSAGE_NOT_FOUND },
+      { status: 404, message: ROUTE_NOT_FOUND },
+    ],
+    handler: async (input, { deps, account }) => {
+      const sandbox = await sandboxOf(deps, account);
+      const message = await getMessage(deps, account.id, input.message_wa_id);
+      if (message.direction !== 'outbound') throw notFound(MESSAGE_NOT_FOUND);
+      const failure = input.status === 'failed' ? { code: input.error_code ?? null, title: input.error_title ?? 'Message failed' } : undefined;
+      await sandbox.setMessageStatus({ messageWaId: input.message_wa_id, status: input.status, error: failure });
+      return { message: await getMessage(deps, account.id, input.message_wa_id) };
+    },
+  }),
+];

@@ -1,0 +1,143 @@
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import type { DB, JobRow } from '../db/tables.js';
+import { notifyJobsEnqueued } from './wakeup.js';
+
+/** "As soon as possible": a run_at that every clock has passed. */
+const ASAP = new Date(0).toISOString();
+
+export interface NewJob {
+  type: string;
+  payload: unknown;
+  /** Jobs with the same group key run one at a time, in the order they were enqueued. */
+  groupKey?: string | null;
+  /** Not before this time; absent means now. */
+  runAt?: Date;
+  /** Attempts before a job whose handler keeps throwing is given up (kept with failed_at). */
+  maxAttempts?: number;
+  /** For created_at only (bookkeeping). */
+  now?: Date;
+}
+
+export interface ClaimedJob {
+  id: number;
+  type: string;
+  payload: string;
+  groupKey: string | null;
+  attempts: number;
+  maxAttempts: number;
+  /** The claim's own token: only its holder can complete, retry or fail the job. */
+  token: string;
+}
+
+/** True on PostgreSQL (also for a transaction): the dialects differ in their locking. */
+export function isPostgres(db: Kysely<DB>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * Adds a job. Pass the caller's transaction so the job exists exactly when the change that caused it
+ * commits (an outbox): a rollback takes the job with it.
+ */
+export async function enqueueJob(db: Kysely<DB>, job: NewJob): Promise<number> {
+  const row = await db
+    .insertInto('jobs')
+    .values({
+      type: job.type,
+      payload: JSON.stringify(job.payload ?? null),
+      group_key: job.groupKey ?? null,
+      run_at: job.runAt ? job.runAt.toISOString() : ASAP,
+      max_attempts: job.maxAttempts ?? 25,
+      created_at: (job.now ?? new Date()).toISOString(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  notifyJobsEnqueued();
+  return Number(row.id);
+}
+
+export interface ClaimOptions {
+  /** Lease length per job type (ms): the time the claimer has before the job may be claimed again. */
+  leases: Map<string, number>;
+  limit: number;
+  now: Date;
+  token: string;
+}
+
+function toClaimed(row: JobRow, token: string): ClaimedJob {
+  return {
+    id: Number(row.id),
+    type: row.type,
+    payload: row.payload,
+    groupKey: row.group_key,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    token,
+  };
+}
+
+/**
+ * Claims up to `limit` due jobs of the given types: not failed, run_at passed, not leased (or the lease
+ * ran out), and first of their group. On PostgreSQL the candidates are locked with SKIP LOCKED so
+ * concurrent workers each take different jobs; SQLite runs one writer at a time.
+ */
+export async function claimJobs(db: Kysely<DB>, options: ClaimOptions): Promise<ClaimedJob[]> {
+  const types = [...options.leases.keys()];
+  if (types.length === 0 || options.limit <= 0) return [];
+  const now = options.now.toISOString();
+  const leaseUntil = sql`case ${sql.join(
+    types.map((type) => sql`when type = ${type} then ${new Date(options.now.getTime() + options.leases.get(type)!).toISOString()}`),
+    sql` `,
+  )} end`;
+  const due = sql`j.failed_at is null and j.run_at <= ${now} and (j.locked_until is null or j.locked_until <= ${now})
+    and j.type in (${sql.join(types)})
+    and (j.group_key is null or not exists (
+      select 1 from jobs p where p.group_key = j.group_key and p.id < j.id and p.failed_at is null))`;
+  const result = isPostgres(db)
+    ? await sql<JobRow>`with next as (
+        select j.id from jobs j where ${due} order by j.run_at, j.id limit ${options.limit} for update of j skip locked)
+      update jobs set attempts = attempts + 1, locked_by = ${options.token}, locked_until = ${leaseUntil}
+      from next where jobs.id = next.id
+      returning jobs.*`.execute(db)
+    : await sql<JobRow>`update jobs set attempts = attempts + 1, locked_by = ${options.token}, locked_until = ${leaseUntil}
+      where id in (select j.id from jobs j where ${due} order by j.run_at, j.id limit ${options.limit})
+      returning *`.execute(db);
+  return result.rows.map((row) => toClaimed(row, options.token)).sort((a, b) => a.id - b.id);
+}
+
+/** The job is done: it leaves the table (and frees the next job of its group). */
+export async function completeJob(db: Kysely<DB>, job: ClaimedJob): Promise<boolean> {
+  const result = await db.deleteFrom('jobs').where('id', '=', job.id).where('locked_by', '=', job.token).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Runs the job again at `runAt`; its group waits for it. */
+export async function retryJob(db: Kysely<DB>, job: ClaimedJob, runAt: Date, error: string | null): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ run_at: runAt.toISOString(), last_error: error, locked_until: null, locked_by: null })
+    .where('id', '=', job.id)
+    .where('locked_by', '=', job.token)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Gives the job up: kept for inspection with failed_at, no longer run, no longer blocking its group. */
+export async function failJob(db: Kysely<DB>, job: ClaimedJob, error: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ failed_at: now.toISOString(), last_error: error, locked_until: null, locked_by: null })
+    .where('id', '=', job.id)
+    .where('locked_by', '=', job.token)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Removes the jobs of every group whose key starts with `prefix`. A job running meanwhile finishes;
+ * its completion is then a no-op.
+ */
+export async function cancelJobGroups(db: Kysely<DB>, prefix: string): Promise<number> {
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const result = await db.deleteFrom('jobs').where(sql<boolean>`group_key like ${pattern} escape '\\'`).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

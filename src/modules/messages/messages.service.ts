@@ -1,0 +1,224 @@
+import { ChannelError, type Channel, type MediaSource, type SendResult } from '../../channels/channel.js';
+import type { Account, CustomerRow, NewMessageRow } from '../../db/tables.js';
+import { toStoredTime } from '../../db/time.js';
+import type { Deps } from '../../deps.js';
+import { ApiError, badRequest, notFound } from '../../errors.js';
+import { paginate } from '../../http/fields.js';
+import { isMediaLink, linkExtension } from '../../media/media-link.js';
+import type { MediaType } from '../../media/media-types.js';
+import { requireMediaType, type MediaUpload } from '../../media/upload.js';
+import { isValidPhone } from '../../phone.js';
+import { recordMessageTime } from '../customers/customers.repository.js';
+import { CUSTOMER_NOT_FOUND } from '../customers/customers.schema.js';
+import { ensureCustomer, findCustomer, requireCustomer } from '../customers/customers.service.js';
+import { MEDIA_LINK_INVALID } from '../templates/templates.schema.js';
+import { requireTemplate, templateContent } from '../templates/templates.service.js';
+import { isConversationOpen } from './conversation-window.js';
+import { applyPendingStatuses } from './ingest.js';
+import * as repository from './messages.repository.js';
+import {
+  CONVERSATION_CLOSED,
+  FILE_OR_URL_REQUIRED,
+  MEDIA_PHONE_REQUIRED,
+  MESSAGE_NOT_FOUND,
+  MESSAGING_DISABLED,
+  PER_PAGE,
+  SEND_MEDIA_FAILED,
+  SEND_TEMPLATE_FAILED,
+  SEND_TEXT_FAILED,
+  type MessageRecord,
+  type SendMediaInput,
+  type SendTemplateInput,
+  type SendTextInput,
+} from './messages.schema.js';
+
+/** `message_wa_id` is null while the channel holds the message back (a WhatsApp rate limit; see ChannelError). */
+export type SentMessage = { id: number; message_wa_id: string | null };
+
+/** What a new outbound message row holds besides its bookkeeping. */
+type MessageContent = Pick<NewMessageRow, 'type' | 'text'> & Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id'>>;
+
+function requireMessagingEnabled(account: Account): void {
+  if (!account.messaging_enabled) throw new ApiError(401, MESSAGING_DISABLED);
+}
+
+/** The customer, if their 24-hour window is open; a phone that is no customer has no window. */
+async function requireOpenConversation(deps: Deps, accountId: string, phone: string): Promise<CustomerRow> {
+  const customer = await findCustomer(deps.database.db, accountId, phone);
+  if (!customer || !isConversationOpen(customer, deps.clock.now())) throw badRequest(CONVERSATION_CLOSED);
+  return customer;
+}
+
+const now = (deps: Deps) => toStoredTime(deps.clock.now());
+
+/**
+ * The one way a message goes out: committed as `pending` first (so it exists whatever happens next),
+ * then handed to the channel; its WhatsApp id is recorded, or, when the channel refuses, it is
+ * `failed` with the channel's reason and the endpoint answers `failure`.
+ */
+async function deliver(
+  deps: Deps,
+  account: Account,
+  customer: CustomerRow,
+  content: MessageContent,
+  send: (channel: Channel, messageId: number) => Promise<SendResult>,
+  failure: string,
+): Promise<SentMessage> {
+  const { db } = deps.database;
+  const channel = await deps.channels.forAccount(account);
+  const createdAt = now(deps);
+  const id = await repository.insertOutboundMessage(db, {
+    ...content,
+    account_id: account.id,
+    customer_id: customer.id,
+    message_wa_id: null,
+    direction: 'outbound',
+    business_phone: channel.phoneNumber,
+    status: 'pending',
+    error_code: null,
+    error_title: null,
+    created_at: createdAt,
+    updated_at: createdAt,
+  });
+  let result: SendResult;
+  try {
+    result = await send(channel, id);
+  } catch (error) {
+    const reason = error instanceof ChannelError ? error : new ChannelError('Channel failure');
+    deps.logger.warn({ err: error, messageId: id, disposition: reason.disposition }, 'the channel did not take a message');
+    if (reason.disposition === 'queued' || reason.disposition === 'unknown') {
+      // Not failed: the channel sends it later (queued), or a status will tell whether it went (unknown).
+      await repository.notePendingError(db, id, reason.code, reason.title, now(deps));
+      if (reason.disposition === 'queued') return { id, message_wa_id: null };
+      throw new ApiError(500, failure);
+    }
+    await repository.markFailed(db, id, reason.code, reason.title, now(deps));
+    if (reason.disposition === 'window_closed') throw badRequest(CONVERSATION_CLOSED);
+    throw new ApiError(500, failure);
+  }
+  await db.transaction().execute(async (trx) => {
+    await repository.recordWaId(trx, id, result.messageWaId, now(deps));
+    await recordMessageTime(trx, customer.id, 'outbound', createdAt, now(deps));
+  });
+  await applyPendingStatuses(deps, account.id, result.messageWaId);
+  return { id, message_wa_id: result.messageWaId };
+}
+
+export async function sendText(deps: Deps, account: Account, input: SendTextInput): Promise<SentMessage> {
+  requireMessagingEnabled(account);
+  const customer = await requireOpenConversation(deps, account.id, input.customer_phone);
+  return deliver(deps, account, customer, { type: 'text', text: input.text }, (channel, messageId) => channel.sendText({ messageId, to: customer.phone, text: input.text }), SEND_TEXT_FAILED);
+}
+
+interface MediaToSend {
+  type: MediaType;
+  source: MediaSource;
+  upload?: MediaUpload;
+}
+
+/** The file uploaded with the request, or else the link WhatsApp fetches; its extension decides the media type. */
+function mediaToSend(input: SendMediaInput): MediaToSend {
+  const { file } = input;
+  if (file) return { type: file.type, source: { stored: { key: file.staged.key, mimeType: file.type.mimeType } }, upload: file };
+  if (!input.media_url) throw badRequest(FILE_OR_URL_REQUIRED);
+  if (!isMediaLink(input.media_url)) throw badRequest(MEDIA_LINK_INVALID);
+  return { type: requireMediaType(linkExtension(input.media_url, input.filename)), source: { link: input.media_url } };
+}
+
+export async function sendMedia(deps: Deps, account: Account, input: SendMediaInput): Promise<SentMessage> {
+  const { type, source, upload } = mediaToSend(input);
+  if (!input.customer_phone) throw badRequest(MEDIA_PHONE_REQUIRED);
+  requireMessagingEnabled(account);
+  const customer = await requireOpenConversation(deps, account.id, input.customer_phone);
+  const filename = input.filename ?? upload?.filename ?? null;
+  const caption = input.caption ?? null;
+  if (upload) await deps.media.commit(upload.staged);
+  return deliver(
+    deps,
+    account,
+    customer,
+    {
+      type: type.kind,
+      text: caption,
+      media_url: 'link' in source ? source.link : null,
+      media_key: upload?.staged.key ?? null,
+      media_mime_type: type.mimeType,
+      media_filename: filename,
+    },
+    (channel, messageId) => channel.sendMedia({ messageId, to: customer.phone, kind: type.kind, source, caption, filename }),
+    SEND_MEDIA_FAILED,
+  );
+}
+
+/**
+ * An approved template, to a customer or to a phone that becomes one (from the request's name,
+ * email, source and bot_token). Needs no open window: this is how a conversation starts.
+ */
+export async function sendTemplate(deps: Deps, account: Account, input: SendTemplateInput): Promise<SentMessage> {
+  requireMessagingEnabled(account);
+  if (!isValidPhone(input.customer_phone)) throw notFound(CUSTOMER_NOT_FOUND);
+  const template = await requireTemplate(deps, account.id, input.template_id);
+  const content = templateContent(template, {
+    variables: input.variables,
+    buttonVariables: input.button_variables ?? [],
+    mediaLink: input.media_link,
+  });
+  const { customer_phone, name, email, source, bot_token } = input;
+  const customer = await ensureCustomer(deps, account.id, { customer_phone, name, email, source, bot_token });
+  const { templateId, renderedText, ...message } = content;
+  return deliver(
+    deps,
+    account,
+    customer,
+    { type: 'template', text: renderedText, template_id: templateId, media_url: message.headerMedia?.link ?? null },
+    (channel, messageId) => channel.sendTemplate({ messageId, to: customer.phone, ...message }),
+    SEND_TEMPLATE_FAILED,
+  );
+}
+
+export function toMessageRecord(row: repository.MessageWithPhone): MessageRecord {
+  const inbound = row.direction === 'inbound';
+  return {
+    id: row.id,
+    message_wa_id: row.message_wa_id,
+    direction: inbound ? 'inbound' : 'outbound',
+    type: row.type,
+    from: inbound ? row.customer_phone : row.business_phone,
+    to: inbound ? row.business_phone : row.customer_phone,
+    text: row.text,
+    is_img: row.type === 'image',
+    is_video: row.type === 'video',
+    is_audio: row.type === 'audio',
+    is_pdf: row.type === 'document' && row.media_mime_type === 'application/pdf',
+    is_sticker: row.type === 'sticker',
+    is_geo_location: row.type === 'location',
+    media_url: row.media_url,
+    mime_type: row.media_mime_type,
+    filename: row.media_filename,
+    timestamp: Math.floor(Date.parse(row.created_at) / 1000),
+    status: row.status as MessageRecord['status'],
+    error_code: row.error_code,
+    error_title: row.error_title,
+  };
+}
+
+export async function getMessage(deps: Deps, accountId: string, messageWaId: string): Promise<MessageRecord> {
+  const row = await repository.findMessageByWaId(deps.database.db, accountId, messageWaId);
+  if (!row) throw notFound(MESSAGE_NOT_FOUND);
+  return toMessageRecord(row);
+}
+
+/** A page of the customer's messages, newest first. */
+export async function getConversation(deps: Deps, accountId: string, phone: string, page: number) {
+  const { db } = deps.database;
+  const customer = await requireCustomer(db, accountId, phone);
+  const total = await repository.countConversation(db, customer.id);
+  const { pages, offset, limit } = paginate(total, page, PER_PAGE);
+  const rows = offset < total ? await repository.listConversationPage(db, customer.id, limit, offset) : [];
+  return { messages: rows.map(toMessageRecord), total, pages, current_page: page };
+}
+
+export async function isActiveConversation(deps: Deps, accountId: string, phone: string): Promise<boolean> {
+  const customer = await requireCustomer(deps.database.db, accountId, phone);
+  return isConversationOpen(customer, deps.clock.now());
+}

@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import type { DB, TemplateRow } from '../../db/tables.js';
+import type { Deps } from '../../deps.js';
+import type { TemplateStatusUpdate } from '../../channels/channel.js';
+import { findMessageByWaId } from '../messages/messages.repository.js';
+import { toMessageRecord } from '../messages/messages.service.js';
+import { toTemplateRecord } from '../templates/templates.service.js';
+import { recordEvent } from './events.js';
+
+/**
+ * The message and template events, recorded in the transaction of the change (see recordEvent).
+ * Called from the ingest path (src/modules/messages/ingest.ts) and templates.service.
+ */
+
+/** message.received or message.status: the message as get-conversation shows it, plus `customer_phone`; ordered per customer. */
+export async function recordMessageEvent(
+  deps: Pick<Deps, 'clock'>,
+  trx: Kysely<DB>,
+  accountId: string,
+  messageWaId: string,
+  type: 'message.received' | 'message.status',
+): Promise<void> {
+  const row = await findMessageByWaId(trx, accountId, messageWaId);
+  if (!row) return;
+  await recordEvent(trx, accountId, type, { ...toMessageRecord(row), customer_phone: row.customer_phone }, row.customer_id, deps.clock.now());
+}
+
+/** The template a review verdict is about, as it is before the verdict is applied (same match as applyVerdict). */
+export function templateOfVerdict(trx: Kysely<DB>, accountId: string, verdict: TemplateStatusUpdate): Promise<TemplateRow | undefined> {
+  return trx
+    .selectFrom('templates')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb('provider_template_id', '=', verdict.providerTemplateId),
+        eb.and([eb('provider_template_id', 'is', null), eb('name', '=', verdict.name), eb('language', '=', verdict.language)]),
+      ]),
+    )
+    .executeTakeFirst();
+}
+
+/** template.status_changed when the template's status moved: the template as get-templates shows it, plus `previous_status`. */
+export async function recordTemplateStatusEvent(deps: Pick<Deps, 'clock'>, trx: Kysely<DB>, before: TemplateRow | undefined): Promise<void> {
+  if (!before) return;
+  const after = await trx.selectFrom('templates').selectAll().where('id', '=', before.id).executeTakeFirst();
+  if (!after || after.status === before.status) return;
+  await recordEvent(trx, after.account_id, 'template.status_changed', { ...toTemplateRecord(after), previous_status: before.status }, `template:${after.id}`, deps.clock.now());
+}

@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildCli, runCli } from '../src/cli/index.js';
+import { loadConfig } from '../src/config.js';
+import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
+import { authenticateApiKey } from '../src/modules/accounts/accounts.service.js';
+import { describeEachDatabase, postgresUrl, type DatabaseKind } from './helpers.js';
+
+/** The CLI, run in this process as `openmumble <args>` would run it; its output captured. */
+async function cli(...args: string[]): Promise<{ out: string; err: string; failed: boolean }> {
+  let out = '';
+  let err = '';
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
+    out += `${parts.join(' ')}\n`;
+  });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += chunk.toString();
+    return true;
+  });
+  try {
+    await runCli(['node', 'openmumble', ...args]);
+  } finally {
+    log.mockRestore();
+    stderr.mockRestore();
+  }
+  const failed = process.exitCode === 1;
+  process.exitCode = undefined;
+  return { out, err, failed };
+}
+
+/** A DATABASE_URL of its own: a temporary SQLite file, or a fresh PostgreSQL schema. */
+async function scratchDatabase(kind: DatabaseKind): Promise<{ url: string; drop(): Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'openmumble-cli-'));
+    return { url: `sqlite:${join(dir, 'cli.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const schema = `cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const url = new URL(postgresUrl!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`drop schema ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+describeEachDatabase('openmumble CLI', (kind) => {
+  let database: { url: string; drop(): Promise<void> };
+  let deps: Deps;
+  const savedUrl = process.env.DATABASE_URL;
+
+  beforeAll(async () => {
+    database = await scratchDatabase(kind);
+    process.env.DATABASE_URL = database.url;
+  });
+  afterEach(async () => {
+    if (deps) await closeDeps(deps);
+    deps = undefined as unknown as Deps;
+  });
+  afterAll(async () => {
+    process.env.DATABASE_URL = savedUrl;
+    if (savedUrl === undefined) delete process.env.DATABASE_URL;
+    await database.drop();
+  });
+
+  /** Opens the CLI's database the way the server would, to check what a command did. */
+  const open = () => {
+    deps = createDeps(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), { logger: createLogger('silent') });
+    return deps;
+  };
+  const createAccount = async (name: string) => {
+    const { out, failed } = await cli('accounts', 'create', name);
+    expect(failed).toBe(false);
+    const [, id] = new RegExp(`account (${UUID}) created \\(${name}\\)`).exec(out)!;
+    const [, key] = /API key \(shown only now\): (om_\S+)/.exec(out)!;
+    return { id, key };
+  };
+
+  it('migrate applies the migrations to a new database, then finds nothing to do', async () => {
+    const first = await cli('migrate');
+    expect(first).toMatchObject({ failed: false, err: '' });
+    expect(first.out).toMatch(/^applied: 0001_foundation/);
+    expect((await cli('migrate')).out.trim()).toBe('database is up to date');
+  });
+
+  it('accounts create prints the account and a key that authenticates as it; accounts list lists it', async () => {
+    const { id, key } = await createAccount('Acme');
+    expect(key).toMatch(/^om_[A-Za-z0-9_-]{32,}$/);
+    const auth = await authenticateApiKey(open(), key);
+    expect(auth?.account).toMatchObject({ id, name: 'Acme' });
+
+    const list = await cli('accounts', 'list');
+    expect(list.failed).toBe(false);
+    expect(list.out).toContain(id);
+    expect(list.out).toContain('Acme');
+    expect(list.out).not.toContain(key);
+  });
+
+  it('keys create, list and revoke: a revoked key is refused at once, the list never shows a key', async () => {
+    const account = await createAccount('Keys Inc');
+    const created = await cli('keys', 'create', '--account', account.id, '--name', 'zapier');
+    const [, keyId, key] = new RegExp(`API key (${UUID}) created \\(shown only now\\): (om_\\S+)`).exec(created.out)!;
+    expect(await authenticateApiKey(open(), key)).toBeDefined();
+
+    const list = await cli('keys', 'list', '--account', account.id);
+    expect(list.out).toContain(keyId);
+    expect(list.out).toContain('zapier');
+    expect(list.out).not.toContain(key);
+    expect(list.out).not.toContain(account.key);
+
+    expect((await cli('keys', 'revoke', keyId)).out).toContain(`API key ${keyId} revoked`);
+    expect(await authenticateApiKey(deps, key)).toBeUndefined();
+    expect(await authenticateApiKey(deps, account.key)).toBeDefined();
+  });
+
+  it.each([
+    ['agents', 'agent', ['--email', 'amy@example.com']],
+    ['teams', 'team', []],
+    ['bots', 'bot', []],
+  ] as const)('%s add, list and remove', async (group, noun, extra) => {
+    const account = await createAccount(`${group} owner`);
+    expect((await cli(group, 'list', '--account', account.id)).out.trim()).toBe('(none)');
+
+    const added = await cli(group, 'add', '--account', account.id, '--name', 'Amy', ...extra);
+    expect(added.failed).toBe(false);
+    const [, id] = new RegExp(`${noun} (${UUID}) added \\(Amy\\)`).exec(added.out)!;
+
+    const list = await cli(group, 'list', '--account', account.id);
+    expect(list.out).toContain(id);
+    expect(list.out).toContain('Amy');
+    if (group === 'agents') expect(list.out).toContain('amy@example.com');
+
+    expect((await cli(group, 'remove', id)).out).toContain(`${noun} ${id} removed`);
+    expect((await cli(group, 'list', '--account', account.id)).out.trim()).toBe('(none)');
+  });
+
+  it.each([
+    [['keys', 'create', '--account', 'no-such-account'], 'Account not found'],
+    [['keys', 'list', '--account', 'no-such-account'], 'Account not found'],
+    [['keys', 'revoke', 'no-such-key'], 'API key not found'],
+    [['agents', 'add', '--account', 'no-such-account', '--name', 'X'], 'Account not found'],
+    [['agents', 'remove', 'no-such-agent'], 'Agent not found'],
+    [['teams', 'remove', 'no-such-team'], 'Team not found'],
+    [['bots', 'remove', 'no-such-bot'], 'Bot not found.'],
+  ])('openmumble %j fails with "%s" on stderr', async (args, message) => {
+    const result = await cli(...args);
+    expect(result).toMatchObject({ failed: true, out: '' });
+    expect(result.err).toContain(message);
+  });
+
+  it('stops with the configuration error for a wrong DATABASE_URL', async () => {
+    process.env.DATABASE_URL = 'mysql://nope';
+    try {
+      const result = await cli('accounts', 'list');
+      expect(result.failed).toBe(true);
+      expect(result.err).toContain('DATABASE_URL');
+    } finally {
+      process.env.DATABASE_URL = database.url;
+    }
+  });
+});
+
+describe('openmumble --help', () => {
+  const program = buildCli();
+  const help = program.helpInformation();
+  const group = (name: string) => program.commands.find((command) => command.name() === name)!;
+
+  it.each(['serve', 'migrate', 'accounts', 'keys', 'agents', 'teams', 'bots'])('lists the %s command with a description', (name) => {
+    expect(help).toMatch(new RegExp(`^\\s+${name}\\b.*\\S+\\s+\\S+`, 'm'));
+    expect(group(name).description()).not.toBe('');
+  });
+
+  it.each([
+    ['accounts', ['create', 'list']],
+    ['keys', ['create', 'list', 'revoke']],
+    ['agents', ['add', 'list', 'remove']],
+    ['teams', ['add', 'list', 'remove']],
+    ['bots', ['add', 'list', 'remove']],
+  ])('%s --help lists %j, each explained', (name, subcommands) => {
+    const text = group(name).helpInformation();
+    for (const subcommand of subcommands) expect(text).toMatch(new RegExp(`^\\s+${subcommand}\\b.*\\S+\\s+\\S+`, 'm'));
+  });
+});
