@@ -111,8 +111,8 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** The body's chunks, failing with MediaTooLargeError (and dropping the rest) past `limit` bytes. */
+async function* boundedChunks(body: Dispatcher.ResponseData['body'], limit: number): AsyncIterable<Buffer> {
   let size = 0;
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
@@ -120,8 +120,13 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number)
       discard(body);
       throw new MediaTooLargeError(limit);
     }
-    chunks.push(chunk as Buffer);
+    yield chunk as Buffer;
   }
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of boundedChunks(body, limit)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -331,20 +336,10 @@ export class GraphClient {
       throw new MediaTooLargeError(options.maxBytes);
     }
     const type = response.headers['content-type'];
-    const body = response.body;
-    const limit = options.maxBytes;
-    async function* bounded(): AsyncIterable<Uint8Array> {
-      let size = 0;
-      for await (const chunk of body) {
-        size += (chunk as Buffer).length;
-        if (size > limit) {
-          discard(body);
-          throw new MediaTooLargeError(limit);
-        }
-        yield chunk as Buffer;
-      }
-    }
-    return { mimeType: typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() || null : null, body: bounded() };
+    return {
+      mimeType: typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() || null : null,
+      body: boundedChunks(response.body, options.maxBytes),
+    };
   }
 
   /** openDownload, read whole into memory (bounded). */

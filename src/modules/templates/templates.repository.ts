@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely';
 import type { TemplateStatusUpdate, TemplateSubmission } from '../../channels/channel.js';
 import type { DB, TemplateRow, TemplatesTable } from '../../db/tables.js';
 
@@ -42,17 +42,31 @@ export function findTemplate(db: Kysely<DB>, accountId: string, id: string): Pro
  * and language that has no provider id yet (the verdict overtook the submission's answer). True when
  * a template was updated.
  */
-export async function applyVerdict(db: Kysely<DB>, accountId: string, verdict: TemplateStatusUpdate, now: string): Promise<boolean> {
-  const result = await db
-    .updateTable('templates')
-    .set({ status: verdict.status, status_reason: verdict.reason, provider_template_id: verdict.providerTemplateId, updated_at: now })
-    .where('account_id', '=', accountId)
-    .where((eb) =>
+/**
+ * The template a review verdict is about: Meta's id when we have it, else (a verdict that arrived
+ * before the submission's answer) the name and language.
+ */
+function isVerdictTemplate(accountId: string, verdict: TemplateStatusUpdate) {
+  return (eb: ExpressionBuilder<DB, 'templates'>) =>
+    eb.and([
+      eb('account_id', '=', accountId),
       eb.or([
         eb('provider_template_id', '=', verdict.providerTemplateId),
         eb.and([eb('provider_template_id', 'is', null), eb('name', '=', verdict.name), eb('language', '=', verdict.language)]),
       ]),
-    )
+    ]);
+}
+
+/** The template a verdict is about, as it is before the verdict is applied. */
+export function templateOfVerdict(db: Kysely<DB>, accountId: string, verdict: TemplateStatusUpdate): Promise<TemplateRow | undefined> {
+  return db.selectFrom('templates').selectAll().where(isVerdictTemplate(accountId, verdict)).executeTakeFirst();
+}
+
+export async function applyVerdict(db: Kysely<DB>, accountId: string, verdict: TemplateStatusUpdate, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('templates')
+    .set({ status: verdict.status, status_reason: verdict.reason, provider_template_id: verdict.providerTemplateId, updated_at: now })
+    .where(isVerdictTemplate(accountId, verdict))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

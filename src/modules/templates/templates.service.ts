@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { countVariables, renderTemplate } from './template-text.js';
 import * as repository from './templates.repository.js';
-import { recordTemplateStatusEvent, templateOfVerdict } from '../webhooks/domain-events.js';
+import { recordTemplateStatusEvent } from '../webhooks/domain-events.js';
 import {
   BUTTON_VARIABLES_MISMATCH,
   TEMPLATE_NAME_TAKEN,
@@ -108,7 +108,7 @@ export async function requireTemplate(deps: Deps, accountId: string, id: string)
 /** A review verdict from the channel (the ingest path). */
 export async function applyTemplateStatus(deps: Deps, accountId: string, update: TemplateStatusUpdate): Promise<void> {
   const applied = await deps.database.db.transaction().execute(async (trx) => {
-    const before = await templateOfVerdict(trx, accountId, update);
+    const before = await repository.templateOfVerdict(trx, accountId, update);
     const changed = await repository.applyVerdict(trx, accountId, update, toStoredTime(deps.clock.now()));
     // The webhook event (outbox), in the same transaction.
     if (changed) await recordTemplateStatusEvent(deps, trx, before);

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, TemplateRow } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
-import type { TemplateStatusUpdate } from '../../channels/channel.js';
 import { findMessageByWaId } from '../messages/messages.repository.js';
 import { toMessageRecord } from '../messages/messages.service.js';
 import { toTemplateRecord } from '../templates/templates.service.js';
@@ -23,21 +22,6 @@ export async function recordMessageEvent(
   const row = await findMessageByWaId(trx, accountId, messageWaId);
   if (!row) return;
   await recordEvent(trx, accountId, type, { ...toMessageRecord(row), customer_phone: row.customer_phone }, row.customer_id, deps.clock.now());
-}
-
-/** The template a review verdict is about, as it is before the verdict is applied (same match as applyVerdict). */
-export function templateOfVerdict(trx: Kysely<DB>, accountId: string, verdict: TemplateStatusUpdate): Promise<TemplateRow | undefined> {
-  return trx
-    .selectFrom('templates')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where((eb) =>
-      eb.or([
-        eb('provider_template_id', '=', verdict.providerTemplateId),
-        eb.and([eb('provider_template_id', 'is', null), eb('name', '=', verdict.name), eb('language', '=', verdict.language)]),
-      ]),
-    )
-    .executeTakeFirst();
 }
 
 /** template.status_changed when the template's status moved: the template as get-templates shows it, plus `previous_status`. */
