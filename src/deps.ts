@@ -40,8 +40,33 @@ export const REDACTED_PATHS = [
   'api_key.key',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+/** An error as a log line shows it. */
+export interface LoggedError {
+  type: string;
+  message: string;
+  code?: string | number;
+}
+
+/**
+ * The `err` serializer: an error's type, message and code, never its stack (no log line may hold a
+ * stack trace) nor any other field, as those can carry a request body, a query's values or a token.
+ */
+export function serializeError(error: unknown): LoggedError {
+  if (!(error instanceof Error)) return { type: error === null ? 'null' : typeof error, message: typeof error === 'object' ? '' : String(error) };
+  const { code } = error as { code?: unknown };
+  return {
+    type: error.constructor?.name || error.name,
+    message: error.message,
+    ...((typeof code === 'string' || typeof code === 'number') && { code }),
+  };
+}
+
+/**
+ * The one logger: secrets redacted, errors serialized without stacks. Fastify takes its serializers
+ * from the instance it is given, so its own error lines (and every `request.log`) use these too.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } }, destination);
 }
 
 export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps {

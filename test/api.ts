@@ -1,8 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { DirectoryTable } from '../src/modules/directory/directory.repository.js';
 import { addEntry } from '../src/modules/directory/directory.service.js';
-import type { TestContext } from './helpers.js';
+import { createTestContext, type DatabaseKind, type TestContext } from './helpers.js';
 
 /** Small helpers shared by the API suites: one tenant's caller, and the contract's envelopes. */
 
@@ -24,6 +24,31 @@ export const api = (endpoint: string) => `/mumbleapi/${endpoint}`;
  * allowance from one address under a clock that barely moves.
  */
 export const UNLIMITED = { RATE_LIMIT_PER_IP: '1000000000', RATE_LIMIT_PER_KEY: '1000000000' };
+
+/**
+ * What an API suite sets up: one app on a fresh database for the whole suite (rate limits out of the
+ * way), closed after it, and, when `tenant` is given, a new tenant before each test. The setters hand
+ * them to the suite's own variables: the context before any nested `beforeAll` runs, the tenant before
+ * each test and its other `beforeEach` hooks.
+ *
+ *     let ctx: TestContext;
+ *     let t: Tenant;
+ *     setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
+ */
+export function setUpApiSuite(kind: DatabaseKind, set: { context(ctx: TestContext): void; tenant?(t: Tenant): void }): void {
+  let ctx: TestContext | undefined;
+  beforeAll(async () => {
+    ctx = await createTestContext(kind, UNLIMITED);
+    set.context(ctx);
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+  if (set.tenant) {
+    const { tenant } = set;
+    beforeEach(async () => tenant(await newTenant(ctx!)));
+  }
+}
 
 /** A new account with its own key on the context's app: isolation without a new database. */
 export async function newTenant(ctx: TestContext): Promise<Tenant> {
@@ -62,7 +87,7 @@ export async function customerOf(call: Call, phone: string): Promise<Record<stri
   return response.json().customer;
 }
 
-export async function addCustomer(call: Call, phone: string, fields: Record<string, unknown> = {}): Promise<void> {
+export async function addCustomer(call: Call, phone: string | number, fields: Record<string, unknown> = {}): Promise<void> {
   const response = await call('POST', api('add-new-customer'), { customer_phone: phone, ...fields });
   expect(response.statusCode, response.body).toBe(200);
 }

@@ -1,17 +1,16 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './processes.js';
+import { ROOT, startServerProcess, type ServerProcess } from './processes.js';
 
 /**
  * The built server as a user runs it: `npm run build`, then `node dist/src/main.js` on a fresh SQLite
  * file, spoken to over real HTTP. Only the process's output and its HTTP answers are observed.
  */
 
-const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist/src/main.js');
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
 
@@ -37,53 +36,42 @@ function send(url: string, method: string, headers: Record<string, string> = {},
   });
 }
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts the built server and waits until /healthz answers. */
-async function startBuiltServer(databaseUrl: string): Promise<Server> {
-  const port = await freePort();
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' };
-  for (const name of ['OPENMUMBLE_API_KEY', 'OPENMUMBLE_ADMIN_TOKEN', 'REDIS_URL', 'NODE_OPTIONS']) delete env[name];
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output}`);
-    const healthy = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
-    if (healthy) break;
-    if (attempt > 300) throw new Error(`the server did not become healthy:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+/** The built server, as a user runs it after a build, with the log level a user gets. */
+const startBuiltServer = (databaseUrl: string) => startServerProcess({ command: 'built', env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' } });
 
 /** Splits a shell line into words, honouring single quotes (all the curl line uses). */
 function shellWords(line: string): string[] {
   return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]);
 }
 
+/** What a first start prints: the key, and a curl line to try it with (waited for, as output may lag /healthz). */
+async function firstStartWelcome(server: ServerProcess): Promise<{ key: string; curlLine: string; welcome: string }> {
+  for (let attempt = 0; !/Try it:[\s\S]*curl .*\n/.test(server.output()) && attempt < 100; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const output = server.output();
+  const key = /^\s+(om_[A-Za-z0-9_-]+)\s*$/m.exec(output)?.[1] ?? '';
+  const curlLine = /^\s+(curl .+)$/m.exec(output)?.[1] ?? '';
+  const welcome = output.slice(output.indexOf('openmumble created a default account'), output.indexOf(curlLine) + curlLine.length);
+  return { key, curlLine, welcome };
+}
+
+/** The request a printed `curl -s -X METHOD URL -H 'Name: value'… -d 'body'` line makes. */
+function curlRequest(line: string) {
+  const words = shellWords(line);
+  return {
+    program: words[0],
+    method: words[words.indexOf('-X') + 1],
+    url: words.find((word) => word.startsWith('http'))!,
+    headers: Object.fromEntries(words.flatMap((word, i) => (words[i - 1] === '-H' ? [word.split(/:\s*/, 2) as [string, string]] : []))),
+    body: words[words.indexOf('-d') + 1],
+  };
+}
+
 describe('black box: the built server over HTTP', () => {
   let dir: string;
   let databaseUrl: string;
-  let server: Server;
+  let server: ServerProcess;
   let key: string;
   let curlLine: string;
   let welcome: string;
@@ -95,13 +83,7 @@ describe('black box: the built server over HTTP', () => {
     dir = mkdtempSync(join(tmpdir(), 'openmumble-blackbox-'));
     databaseUrl = `sqlite:${join(dir, 'x.db')}`;
     server = await startBuiltServer(databaseUrl);
-    for (let attempt = 0; !/Try it:[\s\S]*curl .*\n/.test(server.output()) && attempt < 100; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const output = server.output();
-    key = /^\s+(om_[A-Za-z0-9_-]+)\s*$/m.exec(output)?.[1] ?? '';
-    curlLine = /^\s+(curl .+)$/m.exec(output)?.[1] ?? '';
-    welcome = output.slice(output.indexOf('openmumble created a default account'), output.indexOf(curlLine) + curlLine.length);
+    ({ key, curlLine, welcome } = await firstStartWelcome(server));
   }, 240_000);
 
   afterAll(async () => {
@@ -128,15 +110,9 @@ describe('black box: the built server over HTTP', () => {
   });
 
   it('the printed curl line is a valid request that adds a customer', async () => {
-    const words = shellWords(curlLine);
-    expect(words[0]).toBe('curl');
-    const method = words[words.indexOf('-X') + 1];
-    const url = words.find((word) => word.startsWith('http'))!;
-    const headers = Object.fromEntries(
-      words.flatMap((word, i) => (words[i - 1] === '-H' ? [word.split(/:\s*/, 2) as [string, string]] : [])),
-    );
-    const body = words[words.indexOf('-d') + 1];
-    expect({ method, url, headers }).toEqual({
+    const { program, method, url, headers, body } = curlRequest(curlLine);
+    expect({ program, method, url, headers }).toEqual({
+      program: 'curl',
       method: 'POST',
       url: `${server.url}/mumbleapi/add-new-customer`,
       headers: { 'Mumble-Api-Key': key, 'Content-Type': 'application/json' },
@@ -219,4 +195,26 @@ describe('black box: the built server over HTTP', () => {
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toContain('Default account');
   });
+});
+
+describe("black box: the README's first start", () => {
+  it('`npm start` builds and starts on a fresh database, prints a key, and the printed curl request adds a customer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openmumble-npm-start-'));
+    // What a newcomer runs, with a database and a port of its own; info is the server's default log level.
+    const server = await startServerProcess({ command: 'npm-start', env: { DATABASE_URL: `sqlite:${join(dir, 'openmumble.db')}`, LOG_LEVEL: 'info' } });
+    try {
+      const { key, curlLine } = await firstStartWelcome(server);
+      expect(key).toMatch(/^om_live_[A-Za-z0-9_-]{32,}$/);
+      const { program, url, method, headers, body } = curlRequest(curlLine);
+      expect({ program, url }).toEqual({ program: 'curl', url: `${server.url}/mumbleapi/add-new-customer` });
+      const answer = hasCurl ? execFileSync('sh', ['-c', curlLine], { encoding: 'utf8' }) : (await send(url, method, headers, body)).text;
+      expect(JSON.parse(answer)).toEqual({ success: true, message: 'added successfully' });
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(server.output()).toContain('"msg":"shutting down"');
+    expect(server.output()).not.toContain('shutdown failed');
+    expect(await fetch(`${server.url}/healthz`).then(() => 'answered', () => 'stopped')).toBe('stopped');
+  }, 180_000);
 });

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildCli, runCli } from '../src/cli/index.js';
 import { loadConfig } from '../src/config.js';
 import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
 import { authenticateApiKey } from '../src/modules/accounts/accounts.service.js';
-import { describeEachDatabase, postgresUrl, type DatabaseKind } from './helpers.js';
+import { createScratchDatabase, describeEachDatabase, type ScratchDatabase } from './helpers.js';
 
 /** The CLI, run in this process as `openmumble <args>` would run it; its output captured. */
 async function cli(...args: string[]): Promise<{ out: string; err: string; failed: boolean }> {
@@ -31,39 +27,15 @@ async function cli(...args: string[]): Promise<{ out: string; err: string; faile
   return { out, err, failed };
 }
 
-/** A DATABASE_URL of its own: a temporary SQLite file, or a fresh PostgreSQL schema. */
-async function scratchDatabase(kind: DatabaseKind): Promise<{ url: string; drop(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'openmumble-cli-'));
-    return { url: `sqlite:${join(dir, 'cli.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const schema = `cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const url = new URL(postgresUrl!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
-
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 describeEachDatabase('openmumble CLI', (kind) => {
-  let database: { url: string; drop(): Promise<void> };
+  let database: ScratchDatabase;
   let deps: Deps;
   const savedUrl = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    database = await scratchDatabase(kind);
+    database = await createScratchDatabase(kind);
     process.env.DATABASE_URL = database.url;
   });
   afterEach(async () => {

@@ -2,21 +2,14 @@
  * An account on the Cloud API channel, driven through the Mumble endpoints, with our Graph API
  * simulator: what goes on the wire for each kind of send, and what each Graph error does.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, expectError } from './api.js';
-import { ADMIN_TOKEN, createCloudApiFixture, type CloudApiFixture } from './cloud-api-fixture.js';
+import { ADMIN_TOKEN, setUpCloudApiSuite, type CloudApiFixture } from './cloud-api-fixture.js';
 import { statusDelivery } from './graph-simulator.js';
 import { describeEachDatabase } from './helpers.js';
+import { multipart } from './messaging.js';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
-
-function multipart(fields: Record<string, string>, file: { name: string; type: string; bytes: Buffer }): { body: Buffer; contentType: string } {
-  const boundary = '----openmumble-test-boundary';
-  const parts: Buffer[] = [];
-  for (const [key, value] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`));
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`), file.bytes, Buffer.from(`\r\n--${boundary}--\r\n`));
-  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 describeEachDatabase('Cloud API channel through the Mumble API', (kind) => {
   let f: CloudApiFixture;
@@ -27,13 +20,7 @@ describeEachDatabase('Cloud API channel through the Mumble API', (kind) => {
   const channelStatus = async () =>
     (await f.ctx.app.inject({ method: 'GET', url: `/admin/v1/accounts/${f.ctx.accountId}/whatsapp`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json().channel;
 
-  beforeAll(async () => {
-    f = await createCloudApiFixture(kind);
-  });
-  afterAll(async () => {
-    await f.close();
-  });
-  beforeEach(() => f.simulator.reset());
+  setUpCloudApiSuite(kind, { fixture: (value) => (f = value) });
 
   describe('outbound payloads', () => {
     it('send-text-message → type text, to the number, callback data with our id; the answer is the wamid', async () => {
@@ -79,8 +66,8 @@ describeEachDatabase('Cloud API channel through the Mumble API', (kind) => {
       const phone = nextPhone();
       await f.customerWrites(phone);
       f.simulator.reset();
-      const { body, contentType } = multipart({ customer_phone: phone, caption: 'Our logo' }, { name: 'logo.png', type: 'image/png', bytes: PNG });
-      const response = await f.ctx.app.inject({ method: 'POST', url: api('send-media-message'), headers: { 'mumble-api-key': f.ctx.apiKey, 'content-type': contentType }, payload: body });
+      const { payload, headers } = multipart({ customer_phone: phone, caption: 'Our logo' }, { filename: 'logo.png', contentType: 'image/png', content: PNG });
+      const response = await f.ctx.call('POST', api('send-media-message'), payload, headers);
       expect(response.statusCode, response.body).toBe(200);
       const [upload] = f.simulator.requestsTo(/\/media$/);
       expect(upload.path).toBe(`/${f.ids.phoneNumberId}/media`);
@@ -231,8 +218,8 @@ describeEachDatabase('Cloud API channel through the Mumble API', (kind) => {
       await f.customerWrites(phone);
       f.simulator.reset();
       f.simulator.failNext({ code: 130429, path: /\/media$/ });
-      const { body, contentType } = multipart({ customer_phone: phone }, { name: 'logo.png', type: 'image/png', bytes: PNG });
-      const response = await f.ctx.app.inject({ method: 'POST', url: api('send-media-message'), headers: { 'mumble-api-key': f.ctx.apiKey, 'content-type': contentType }, payload: body });
+      const { payload, headers } = multipart({ customer_phone: phone }, { filename: 'logo.png', contentType: 'image/png', content: PNG });
+      const response = await f.ctx.call('POST', api('send-media-message'), payload, headers);
       expectError(response, 500, 'Failed to send media message.');
       expect(f.simulator.sentMessages()).toHaveLength(0);
       const [failed] = (await f.ctx.call('GET', api('get-conversation'), { customer_phone: phone })).json().messages;

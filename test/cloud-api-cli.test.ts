@@ -59,7 +59,7 @@ describe('openmumble channels', () => {
   });
 
   it('the server will not start without OPENMUMBLE_SECRET_KEY while a number is connected, and says why', async () => {
-    const started = startServerProcess({ DATABASE_URL: env.DATABASE_URL, OPENMUMBLE_SECRET_KEY: '', OPENMUMBLE_API_KEY: `om_live_${'x'.repeat(40)}` });
+    const started = startServerProcess({ env: { DATABASE_URL: env.DATABASE_URL, OPENMUMBLE_SECRET_KEY: '', OPENMUMBLE_API_KEY: `om_live_${'x'.repeat(40)}` } });
     await expect(started).rejects.toThrow(/server exited with 1: OPENMUMBLE_SECRET_KEY is not set, but 1 account\(s\) are connected to the WhatsApp Cloud API/);
   });
 

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { MockAgent } from 'undici';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../src/app.js';
 import type { ChannelHarness } from '../src/channels/channel.contract.test.js';
 import { cloudApiChannelFor } from '../src/channels/cloud-api/cloud-api-channel.js';
-import { GraphClient } from '../src/channels/cloud-api/graph-client.js';
-import type { CloudApiRuntime } from '../src/channels/cloud-api/runtime.js';
+import { createCloudApiRuntime } from '../src/channels/cloud-api/runtime.js';
 import { closeDeps, createDeps, createLogger } from '../src/deps.js';
 import { JobWorker } from '../src/jobs/worker.js';
 import { sendRetryJobHandler, webhookJobHandler } from '../src/modules/whatsapp/whatsapp.jobs.js';
@@ -123,6 +123,22 @@ export async function createCloudApiFixture(kind: DatabaseKind, env: Record<stri
 }
 
 /**
+ * A suite on one fixture: made before the suite (with `env` on top of the fixture's settings), closed
+ * after it, and the simulator's record cleared before each test. `fixture` hands it to the suite.
+ */
+export function setUpCloudApiSuite(kind: DatabaseKind, set: { env?: Record<string, string>; fixture(f: CloudApiFixture): void }): void {
+  let fixture: CloudApiFixture | undefined;
+  beforeAll(async () => {
+    fixture = await createCloudApiFixture(kind, set.env);
+    set.fixture(fixture);
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+  beforeEach(() => fixture!.simulator.reset());
+}
+
+/**
  * The channel contract's harness for the Cloud API channel (see src/channels/channel.contract.test.ts):
  * a CloudApiChannel of ACCOUNT_ID against the Graph API simulator, which answers each accepted
  * message with signed status webhooks to our real webhook endpoint (listening on 127.0.0.1); the
@@ -150,15 +166,7 @@ export async function createCloudApiContractHarness(): Promise<ChannelHarness> {
     .intercept({ path: /.*/, method: 'GET' })
     .reply(200, mediaSample('jpg', 2048), { headers: { 'content-type': 'image/jpeg' } })
     .persist();
-  const graph = new GraphClient({ baseUrl: config.WHATSAPP_GRAPH_URL, version: config.WHATSAPP_GRAPH_VERSION, timeoutMs: config.WHATSAPP_GRAPH_TIMEOUT_MS });
-  const runtime: CloudApiRuntime = {
-    graph,
-    publicDispatcher: publicWeb,
-    close: async () => {
-      await graph.close();
-      await publicWeb.close();
-    },
-  };
+  const runtime = createCloudApiRuntime(config, publicWeb);
   const deps = createDeps(config, { database: testDatabase.database, logger: createLogger('silent'), whatsapp: runtime });
   await deps.database.db.insertInto('accounts').values({ id: ACCOUNT_ID, name: 'Contract', created_at: new Date().toISOString() }).execute();
   const ids = { phone_number_id: '106540352242922', waba_id: '102290129340398', display_phone_number: '15550783881', access_token: ACCESS_TOKEN };

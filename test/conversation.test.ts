@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestEvents } from '../src/modules/messages/ingest.js';
-import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, nextPhone, UNLIMITED, type Tenant } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, nextPhone, setUpApiSuite, type Tenant } from './api.js';
+import { describeEachDatabase, type TestContext } from './helpers.js';
 import { STATUS_DELAY_MS, conversationOf, customerWrites, messageOf, sendText } from './messaging.js';
 
 const PHONE_REQUIRED = 'Phone number is required.';
@@ -13,14 +13,8 @@ describeEachDatabase('conversations', (kind) => {
   let t: Tenant;
   let phone: string;
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
+  beforeEach(() => {
     phone = nextPhone();
   });
   afterEach(async () => {

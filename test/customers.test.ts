@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ATTRIBUTION_FIELDS, CONVERSATION_STATUSES } from '../src/modules/customers/customers.schema.js';
-import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, type Tenant, UNLIMITED } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, setUpApiSuite, type Tenant } from './api.js';
+import { describeEachDatabase, type TestContext } from './helpers.js';
 
 const PHONE_REQUIRED = 'Phone number is required.';
 const ADD_INVALID = 'Failed to add customer due to invalid input';
@@ -31,15 +31,7 @@ describeEachDatabase('customers', (kind) => {
   let ctx: TestContext;
   let t: Tenant;
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
-  });
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
 
   const edit = (fields: Record<string, unknown>) => t.call('POST', api('edit-customer'), { customer_phone: PHONE, ...fields });
 
@@ -73,7 +65,7 @@ describeEachDatabase('customers', (kind) => {
     it('normalizes the phone: non-digits stripped, a leading 00 dropped, a JSON number accepted', async () => {
       await addCustomer(t.call, '+972 (50) 123-4567');
       await addCustomer(t.call, '0014155550123');
-      await addCustomer(t.call, 442079460000 as unknown as string);
+      await addCustomer(t.call, 442079460000);
       expect((await customerOf(t.call, PHONE)).phone).toBe(PHONE);
       expect((await customerOf(t.call, '14155550123')).phone).toBe('14155550123');
       expect((await customerOf(t.call, '442079460000')).phone).toBe('442079460000');
@@ -202,6 +194,15 @@ describeEachDatabase('customers', (kind) => {
       expect((await customerOf(t.call, PHONE)).custom_fields).toEqual({ good: 1 });
     });
 
+    it('skips and lists custom fields named like object internals: `__proto__`, `constructor`, `prototype`', async () => {
+      // Parsed from JSON, as a request body is: an object literal's `__proto__` would set its prototype.
+      const internals = JSON.parse('{"__proto__":"x","constructor":"x","prototype":"x"}');
+      const response = await t.call('POST', api('add-new-customer'), { customer_phone: PHONE, good: 1, ...internals });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().custom_fields_skipped.sort()).toEqual(['__proto__', 'constructor', 'prototype']);
+      expect((await customerOf(t.call, PHONE)).custom_fields).toEqual({ good: 1 });
+    });
+
     it('omits custom_fields_skipped when nothing was skipped', async () => {
       const response = await t.call('POST', api('add-new-customer'), { customer_phone: PHONE, plan: 'gold' });
       expect(response.json()).not.toHaveProperty('custom_fields_skipped');
@@ -259,6 +260,7 @@ describeEachDatabase('customers', (kind) => {
       ['an array custom field value', { tags: ['a'] }],
       ['a custom field name with a dash', { 'lead-score': 1 }],
       ['a `constructor` custom field', { constructor: 'x' }],
+      ['a `__proto__` custom field', JSON.parse('{"__proto__":"x"}')],
     ])('refuses %s with the invalid-input message and applies nothing', async (_case, fields) => {
       const before = await customerOf(t.call, PHONE);
       expectError(await edit({ name: 'Changed', ok_field: 'x', ...fields }), 400, EDIT_INVALID);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { removeEntry } from '../src/modules/directory/directory.service.js';
-import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, type Tenant, UNLIMITED } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, setUpApiSuite, type Tenant } from './api.js';
+import { describeEachDatabase, type TestContext } from './helpers.js';
 
 const PHONE = '972501234567';
 const AI_BOT = { id: 'AI', name: 'AI', type: 'ai' };
@@ -10,15 +10,7 @@ describeEachDatabase('agents, teams and bots', (kind) => {
   let ctx: TestContext;
   let t: Tenant;
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
-  });
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
 
   /** Adds entries a second apart: lists are in creation order. */
   const addAll = async (table: 'agents' | 'teams' | 'bots', names: string[]) => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -11,6 +11,7 @@ import { migrateToLatest, openDatabase, type Database } from '../src/db/database
 import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
 import { createAccount, createApiKey } from '../src/modules/accounts/accounts.service.js';
 import { ManualScheduler } from '../src/scheduler.js';
+import type { Call } from './api.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -31,6 +32,46 @@ export function describeEachDatabase(name: string, body: (kind: DatabaseKind) =>
   }
 }
 
+/**
+ * A database of its own, empty: a temporary SQLite file, or a new PostgreSQL schema (created and
+ * dropped under the schema lock). Its `url` is a DATABASE_URL for a child process or the CLI.
+ */
+export interface ScratchDatabase {
+  /** sqlite:<file>, or the PostgreSQL URL with the schema as the search path. */
+  url: string;
+  /** A temporary folder of its own (the SQLite file is in it), removed with the database. */
+  dir: string;
+  /** A connection set on it, from this process. */
+  open(): Database;
+  /** Runs `work` (that migrates this database, say) while no other test file creates, migrates or drops a schema. */
+  underSchemaLock<T>(work: () => Promise<T>): Promise<T>;
+  drop(): Promise<void>;
+}
+
+export async function createScratchDatabase(kind: DatabaseKind): Promise<ScratchDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'openmumble-test-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  if (kind === 'sqlite') {
+    const url = `sqlite:${join(dir, 'test.db')}`;
+    return { url, dir, open: () => openDatabase(url), underSchemaLock: (work) => work(), drop: async () => removeDir() };
+  }
+  if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  await withSchemaLock((admin) => admin.query(`create schema ${schema}`));
+  const url = new URL(postgresUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    dir,
+    open: () => openDatabase(postgresUrl, { schema, poolSize: 5 }),
+    underSchemaLock: (work) => withSchemaLock(() => work()),
+    drop: async () => {
+      await withSchemaLock((admin) => admin.query(`drop schema ${schema} cascade`));
+      removeDir();
+    },
+  };
+}
+
 export interface TestDatabase {
   url: string;
   database: Database;
@@ -41,28 +82,10 @@ export interface TestDatabase {
 
 /** A fresh, migrated database: a temporary SQLite file, or a new PostgreSQL schema. */
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'openmumble-test-'));
-    const url = `sqlite:${join(dir, 'test.db')}`;
-    const database = openDatabase(url);
-    await migrateToLatest(database.db);
-    return { url, database, reopen: () => openDatabase(url), drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
-  const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const database = openDatabase(postgresUrl, { schema, poolSize: 5 });
-  await withSchemaLock(async (admin) => {
-    await admin.query(`create schema ${schema}`);
-    await migrateToLatest(database.db);
-  });
-  return {
-    url: postgresUrl,
-    database,
-    reopen: () => openDatabase(postgresUrl, { schema, poolSize: 5 }),
-    drop: async () => {
-      await withSchemaLock((admin) => admin.query(`drop schema ${schema} cascade`));
-    },
-  };
+  const scratch = await createScratchDatabase(kind);
+  const database = scratch.open();
+  await scratch.underSchemaLock(() => migrateToLatest(database.db));
+  return { url: scratch.url, database, reopen: scratch.open, drop: scratch.drop };
 }
 
 /**
@@ -80,6 +103,15 @@ export async function withSchemaLock<T>(work: (admin: pg.Client) => Promise<T>):
   }
 }
 
+/** Resolves once `condition` holds, looking every `everyMs`; fails (rather than hangs) after `limitMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, { limitMs = 20_000, everyMs = 10 } = {}): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
 export interface TestContext {
   app: FastifyInstance;
   deps: Deps;
@@ -90,7 +122,7 @@ export interface TestContext {
   apiKey: string;
   testDatabase: TestDatabase;
   /** app.inject with the account's key. */
-  call(method: 'GET' | 'POST' | 'DELETE' | 'PUT', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  call: Call;
   /** A second account with its own key, to prove tenants never see each other. */
   otherAccount(): Promise<{ accountId: string; apiKey: string }>;
   close(): Promise<void>;

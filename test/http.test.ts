@@ -1,11 +1,10 @@
 import { Writable } from 'node:stream';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, mumbleEndpoints } from '../src/app.js';
-import { REDACTED_PATHS, type Deps } from '../src/deps.js';
-import { revokeApiKey, createApiKey } from '../src/modules/accounts/accounts.service.js';
-import { UNLIMITED, addCustomer, api, customerOf, expectError, expectSuccess, newTenant, type Tenant } from './api.js';
+import { createLogger, type Deps } from '../src/deps.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../src/modules/accounts/accounts.service.js';
+import { UNLIMITED, addCustomer, api, customerOf, expectError, expectSuccess, setUpApiSuite, type Tenant } from './api.js';
 import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
 
 const PHONE = '972501234567';
@@ -52,6 +51,17 @@ async function closedDatabase(ctx: TestContext) {
   return database;
 }
 
+/** The app's logger, writing to memory: everything logged, as text and as parsed lines. */
+function logCapture() {
+  let text = '';
+  const sink = new Writable({ write: (chunk, _encoding, done) => ((text += chunk.toString()), done()) });
+  return {
+    logger: createLogger('trace', sink),
+    text: () => text,
+    lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>),
+  };
+}
+
 /** Everything a tenant can see, to prove a refused request wrote nothing. */
 async function snapshot(t: Tenant) {
   const read = async (endpoint: string) => (await t.call('GET', api(endpoint))).json();
@@ -65,15 +75,7 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
     ctx.app.inject({ ...options, headers: { 'mumble-api-key': key, ...options.headers } });
   const json = { 'content-type': 'application/json' };
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
-  });
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
 
   describe('JSON bodies', () => {
     it.each([
@@ -262,14 +264,14 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
     it('answers 401 for the key with a character changed or added', async () => {
       const altered = `${t.apiKey.slice(0, -1)}${t.apiKey.endsWith('A') ? 'B' : 'A'}`;
       expectError(await raw({ method: 'GET', url: api('get-labels') }, altered), 401, 'Unauthorized');
-      expectError(await raw({ method: 'GET', url: api('get-labels') }, `${t.apiKey} `.trim() + 'x'), 401, 'Unauthorized');
+      expectError(await raw({ method: 'GET', url: api('get-labels') }, `${t.apiKey}x`), 401, 'Unauthorized');
     });
 
     it('refuses a revoked key at once, and accepts the account\'s other keys', async () => {
       const second = await createApiKey(ctx.deps, t.accountId, 'second');
-      const keys = await ctx.deps.database.db.selectFrom('api_keys').select(['id', 'name']).where('account_id', '=', t.accountId).execute();
+      const first = (await listApiKeys(ctx.deps, t.accountId)).find((key) => key.name === 'test')!;
       expect((await t.call('GET', api('get-labels'))).statusCode).toBe(200);
-      await revokeApiKey(ctx.deps, keys.find((key) => key.name === 'test')!.id);
+      await revokeApiKey(ctx.deps, first.id);
       expectError(await t.call('GET', api('get-labels')), 401, 'Unauthorized');
       expect((await raw({ method: 'GET', url: api('get-labels') }, second.key)).statusCode).toBe(200);
     });
@@ -298,17 +300,16 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
   });
 
   describe('unexpected failures and secrets', () => {
-    let logs: string;
+    let logs: () => string;
     let logged: FastifyInstance;
     let broken: FastifyInstance;
     const ADMIN_TOKEN = 'admin-token-that-must-not-leak-0001';
 
     beforeAll(async () => {
-      logs = '';
-      const sink = new Writable({ write: (chunk, _encoding, done) => ((logs += chunk.toString()), done()) });
-      const logger = pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+      const capture = logCapture();
+      logs = capture.text;
       const config = { ...ctx.deps.config, OPENMUMBLE_ADMIN_TOKEN: ADMIN_TOKEN };
-      const deps: Deps = { ...ctx.deps, config, logger };
+      const deps: Deps = { ...ctx.deps, config, logger: capture.logger };
       logged = await buildApp(deps);
       broken = await buildApp({ ...deps, database: await closedDatabase(ctx) });
     });
@@ -339,9 +340,55 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
       }
       expect(responses.map((response) => response.statusCode)).toContain(500);
       for (const response of responses) expectNoLeak(response, t.apiKey, ADMIN_TOKEN);
-      expect(logs).toContain('unexpected error'); // the logger did capture this run
-      expect(logs).not.toContain(t.apiKey);
-      expect(logs).not.toContain(ADMIN_TOKEN);
+      expect(logs()).toContain('unexpected error'); // the logger did capture this run
+      expect(logs()).not.toContain(t.apiKey);
+      expect(logs()).not.toContain(ADMIN_TOKEN);
+    });
+
+    it('logs a 500 with the error\'s type and message only: no stack trace, API key, token or request body', async () => {
+      const capture = logCapture();
+      const config = { ...ctx.deps.config, OPENMUMBLE_ADMIN_TOKEN: ADMIN_TOKEN };
+      const app = await buildApp({ ...ctx.deps, config, logger: capture.logger, database: await closedDatabase(ctx) });
+      const BEARER = 'bearer-token-that-must-not-leak-0002';
+      const BODY_VALUE = 'request-body-value-that-is-not-logged';
+      try {
+        const customer = await app.inject({
+          method: 'POST',
+          url: api('add-new-customer'),
+          headers: { 'mumble-api-key': t.apiKey, authorization: `Bearer ${BEARER}`, ...json },
+          payload: JSON.stringify({ customer_phone: PHONE, name: BODY_VALUE, access_token: BEARER }),
+        });
+        expectError(customer, 500, 'An unexpected error occurred');
+        const admin = await app.inject({ method: 'GET', url: '/admin/v1/accounts', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        expectError(admin, 500, 'An unexpected error occurred');
+      } finally {
+        await app.close();
+      }
+      const failures = capture.lines().filter((line) => line.msg === 'unexpected error');
+      expect(failures).toHaveLength(2);
+      for (const { err } of failures) {
+        expect(err).toEqual(expect.objectContaining({ type: expect.any(String), message: expect.any(String) }));
+        expect(Object.keys(err).filter((field) => !['type', 'message', 'code'].includes(field))).toEqual([]);
+      }
+      expect(capture.text()).not.toMatch(STACK_FRAME);
+      expect(capture.text()).not.toMatch(/\\n\s+at /); // a stack's frames, as JSON writes them
+      for (const secret of [t.apiKey, ADMIN_TOKEN, BEARER, BODY_VALUE]) expect(capture.text()).not.toContain(secret);
+    });
+
+    it('Fastify\'s own error log lines go through the same serializer', async () => {
+      const capture = logCapture();
+      const app = Fastify({ loggerInstance: capture.logger });
+      app.get('/fails', async () => {
+        throw Object.assign(new Error('it failed'), { code: 'E_TEST', body: { access_token: 'EAAG-in-an-error-field' } });
+      });
+      try {
+        expect((await app.inject({ method: 'GET', url: '/fails' })).statusCode).toBe(500);
+      } finally {
+        await app.close();
+      }
+      expect(capture.lines().filter((line) => line.err)).toEqual([expect.objectContaining({ level: 50, err: { type: 'Error', message: 'it failed', code: 'E_TEST' } })]);
+      expect(capture.text()).not.toMatch(STACK_FRAME);
+      expect(capture.text()).not.toContain('EAAG-in-an-error-field');
     });
   });
 
@@ -412,27 +459,36 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
       expect((await t.call('GET', api('get-agents'))).json().agents).toEqual([expect.objectContaining({ name: 'Agënt 😀' })]);
     });
 
-    /** `__proto__` arrives as an own key of the parsed JSON; it must neither pollute nor be stored. */
+    /** `__proto__` arrives as an own key of the parsed JSON; a custom field name like `constructor`, it must neither pollute nor be stored. */
     const protoBody = (fields: string) => `{"customer_phone":"${PHONE}","__proto__":{"name":{"x":1},"utm_source":["y"],"polluted":"yes"},${fields}}`;
 
-    it('add-new-customer: `__proto__` and `constructor` keys are never stored and pollute nothing', async () => {
+    it('add-new-customer: `__proto__`, `constructor` and `prototype` keys are skipped and listed, never stored, and pollute nothing', async () => {
       const response = await raw({ method: 'POST', url: api('add-new-customer'), headers: json, payload: protoBody('"constructor":"c","prototype":"p","ok":1') });
       expect(response.statusCode).toBe(200);
-      expect(response.json().custom_fields_skipped).toEqual(expect.arrayContaining(['constructor', 'prototype']));
+      expect(response.json().custom_fields_skipped.sort()).toEqual(['__proto__', 'constructor', 'prototype']);
       expect(await customerOf(t.call, PHONE)).toMatchObject({ name: null, attribution: {}, custom_fields: { ok: 1 } });
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
-    it('edit-customer: a `constructor` key refuses the request whole; `__proto__` is ignored and pollutes nothing', async () => {
+    it.each([
+      ['a form body', { url: api('add-new-customer'), headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `customer_phone=${PHONE}&__proto__=x&__proto__=y&ok=1` }],
+      ['a query string', { url: `${api('add-new-customer')}?customer_phone=${PHONE}&__proto__=x&ok=1` }],
+    ])('add-new-customer: `__proto__` in %s is skipped and listed like in JSON', async (_case, request) => {
+      const response = await raw({ method: 'POST', ...request });
+      expectSuccess(response, { message: 'added successfully', custom_fields_skipped: ['__proto__'] });
+      expect((await customerOf(t.call, PHONE)).custom_fields).toEqual({ ok: '1' });
+    });
+
+    it('edit-customer: a `constructor` or a `__proto__` key refuses the request whole, and pollutes nothing', async () => {
       await addCustomer(t.call, PHONE, { name: 'Original' });
       const before = await customerOf(t.call, PHONE);
       const refused = await raw({ method: 'POST', url: api('edit-customer'), headers: json, payload: protoBody('"constructor":"c","name":"Changed"') });
       expectError(refused, 400, 'Failed to update customer due to invalid input');
       expect(await customerOf(t.call, PHONE)).toEqual(before);
 
-      const ignored = await raw({ method: 'POST', url: api('edit-customer'), headers: json, payload: protoBody('"source":"kept"') });
-      expectSuccess(ignored, { message: 'Customer updated successfully', custom_fields_processed: [] });
-      expect(await customerOf(t.call, PHONE)).toEqual({ ...before, source: 'kept' });
+      const protoOnly = await raw({ method: 'POST', url: api('edit-customer'), headers: json, payload: protoBody('"source":"changed"') });
+      expectError(protoOnly, 400, 'Failed to update customer due to invalid input');
+      expect(await customerOf(t.call, PHONE)).toEqual(before);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 

@@ -8,22 +8,13 @@ import { registerBodyParsers } from '../src/http/body.js';
 import { defineEndpoint, registerEndpoints, type Endpoint } from '../src/http/endpoint.js';
 import { idempotency } from '../src/http/idempotency.js';
 import { createApiKey } from '../src/modules/accounts/accounts.service.js';
-import { createTestContext, describeEachDatabase, testConfig, type DatabaseKind, type TestContext } from './helpers.js';
+import { createTestContext, describeEachDatabase, testConfig, until, type DatabaseKind, type TestContext } from './helpers.js';
 
 const api = (endpoint: string) => `/mumbleapi/${endpoint}`;
 const HOUR = 3_600_000;
 
-function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  return new Promise((resolve, reject) => {
-    const check = async () => {
-      if (await condition()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 5);
-    };
-    void check();
-  });
-}
+/** Looking for a request in flight: often, and no longer than 10 s. */
+const IN_FLIGHT = { limitMs: 10_000, everyMs: 5 };
 
 describeEachDatabase('idempotency keys', (kind: DatabaseKind) => {
   let ctx: TestContext;
@@ -148,7 +139,7 @@ describeEachDatabase('idempotency keys', (kind: DatabaseKind) => {
     const post = (n: number) => app.inject({ method: 'POST', url: '/mumbleapi/slow-thing', headers: withKey('flight'), payload: { n } });
 
     const first = post(1);
-    await until(() => runs === 1, 'the first request to start');
+    await until(() => runs === 1, 'the first request to start', IN_FLIGHT);
     const concurrent = await post(1);
     expect(concurrent.statusCode).toBe(409);
     expect(concurrent.json()).toEqual({ error: true, message: 'Request in progress' });
@@ -171,12 +162,12 @@ describeEachDatabase('idempotency keys', (kind: DatabaseKind) => {
     // A reservation whose request never answered (its process died) lapses after 5 minutes.
     gate = new Promise<void>((resolve) => (release = resolve));
     const stuck = app.inject({ method: 'POST', url: '/mumbleapi/slow-thing', headers: withKey('stuck'), payload: { n: 4 } });
-    await until(() => runs === 4, 'the stuck request to start');
+    await until(() => runs === 4, 'the stuck request to start', IN_FLIGHT);
     const stuckRetry = () => app.inject({ method: 'POST', url: '/mumbleapi/slow-thing', headers: withKey('stuck'), payload: { n: 4 } });
     expect((await stuckRetry()).statusCode).toBe(409);
     ctx.clock.advance(5 * 60 * 1000);
     const takeover = stuckRetry();
-    await until(() => runs === 5, 'the takeover to run');
+    await until(() => runs === 5, 'the takeover to run', IN_FLIGHT);
     release();
     expect((await takeover).statusCode).toBe(200);
     await stuck;
@@ -214,7 +205,7 @@ describeEachDatabase('idempotency keys', (kind: DatabaseKind) => {
       });
       await isLocked;
       const running = addCustomer({ customer_phone: '972509999999' }, 'two-2');
-      await until(async () => (await ctx.deps.database.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'two-2').executeTakeFirst()) !== undefined, 'the reservation');
+      await until(async () => (await ctx.deps.database.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'two-2').executeTakeFirst()) !== undefined, 'the reservation', IN_FLIGHT);
       const inFlight = await onSecond({ customer_phone: '972509999999' }, 'two-2');
       expect(inFlight.statusCode).toBe(409);
       expect(inFlight.json()).toEqual({ error: true, message: 'Request in progress' });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, type Tenant, UNLIMITED } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, setUpApiSuite, type Tenant } from './api.js';
+import { describeEachDatabase, type TestContext } from './helpers.js';
 
 const PHONE_REQUIRED = 'Phone number is required.';
 const LABEL_REQUIRED = 'Label name is required.';
@@ -20,15 +20,7 @@ describeEachDatabase('labels', (kind) => {
   let ctx: TestContext;
   let t: Tenant;
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
-  });
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
 
   /** Each label a second after the previous one: lists are in creation order. */
   const createLabel = (label_name: unknown) => {

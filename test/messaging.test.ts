@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestEvents } from '../src/modules/messages/ingest.js';
-import { api, customerOf, expectError, newTenant, nextPhone, UNLIMITED, type Tenant } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { api, customerOf, expectError, newTenant, nextPhone, setUpApiSuite, type Tenant } from './api.js';
+import { describeEachDatabase, type TestContext } from './helpers.js';
 import { mediaSample } from './media-samples.js';
 import {
   STATUS_DELAY_MS,
@@ -29,14 +29,8 @@ describeEachDatabase('messaging', (kind) => {
   let phone: string;
   let restoreChannel: (() => void) | undefined;
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
+  beforeEach(() => {
     phone = nextPhone();
   });
   afterEach(async () => {

@@ -23,7 +23,7 @@ export async function messageOf(t: Tenant, messageWaId: string): Promise<Record<
   return response.json().message;
 }
 
-export async function conversationOf(t: Tenant, phone: string, page = 1): Promise<Record<string, any>> {
+export async function conversationOf(t: Pick<Tenant, 'call'>, phone: string, page = 1): Promise<Record<string, any>> {
   const response = await t.call('GET', api('get-conversation'), { customer_phone: phone, page });
   expect(response.statusCode, response.body).toBe(200);
   return response.json();

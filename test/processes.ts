@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket, connect } from 'node:net';
+import { join } from 'node:path';
 
 /** Starting real server processes and the services around them, for black-box and scale-out tests. */
+
+export const ROOT = join(import.meta.dirname, '..');
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -11,41 +14,104 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** How a server process runs. */
+export type ServerCommand =
+  /** `node --import tsx src/main.ts`: the source as it is, one process. */
+  | 'source'
+  /** `node dist/src/main.js`: the build (the caller builds first). */
+  | 'built'
+  /** `npm start`, as the README says: builds through `prestart`, then runs the build under npm. */
+  | 'npm-start';
+
+export interface ServerProcessOptions {
+  command?: ServerCommand;
+  /** The server's settings (LOG_LEVEL is warn, HOST 127.0.0.1 unless given); PORT is always a free port of the launcher's choosing. */
+  env?: Record<string, string>;
+  /** How long to wait for /healthz before giving up. */
+  startTimeoutMs?: number;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
-  output: () => string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Standard output and error so far, interleaved. */
+  output(): string;
+  /** Sends `signal` (SIGTERM unless told) and resolves once the server's processes have all exited. */
+  stop(signal?: NodeJS.Signals): Promise<ProcessExit>;
 }
 
-/** Runs the server from source (tsx) with the given environment and waits for /healthz. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+const COMMANDS: Record<ServerCommand, [string, string[]]> = {
+  source: [process.execPath, ['--import', 'tsx', 'src/main.ts']],
+  built: [process.execPath, ['dist/src/main.js']],
+  'npm-start': ['npm', ['start']],
+};
+
+/**
+ * Only what a process needs to run, never the test runner's own settings: the server reads exactly
+ * the environment the test gives it (no DATABASE_URL, REDIS_URL or NODE_OPTIONS from outside).
+ */
+function systemEnvironment(): Record<string, string> {
+  const names = ['PATH', 'HOME', 'TMPDIR', 'LANG'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a server process and waits until /healthz answers. `npm start` runs detached, in a process
+ * group of its own, so that stopping it signals npm and the server under it alike.
+ */
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const { command = 'source', startTimeoutMs = command === 'npm-start' ? 120_000 : 30_000 } = options;
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+  const group = command === 'npm-start';
+  const [file, args] = COMMANDS[command];
+  const child = spawn(file, args, {
+    cwd: ROOT,
+    env: { ...systemEnvironment(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
-    const healthy = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (healthy) break;
-    if (attempt > 300) throw new Error(`server did not become healthy: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    child,
-    output: () => output,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
-    },
+  // 'close', not 'exit': every process holding the output (the server under npm too) has ended,
+  // and all it wrote has been read.
+  const closed = new Promise<ProcessExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  let done = false;
+  void closed.then(() => (done = true));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (!done) {
+      try {
+        if (group) process.kill(-child.pid!, signal);
+        else child.kill(signal);
+      } catch {
+        // The process (group) has just gone.
+      }
+    }
+    return closed;
   };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    if (done) {
+      const exit = await closed;
+      throw new Error(`server exited with ${exit.code ?? exit.signal}: ${output}`);
+    }
+    if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      await stop('SIGKILL');
+      throw new Error(`server did not become healthy within ${startTimeoutMs} ms: ${output}`);
+    }
+    await delay(100);
+  }
+  return { url, child, output: () => output, stop };
 }
 
 /** A TCP proxy to a service that a test can cut, as if the service had stopped. */

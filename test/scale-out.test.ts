@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresUrl, redisUrl, withSchemaLock } from './helpers.js';
+import { createScratchDatabase, postgresUrl, redisUrl, type ScratchDatabase } from './helpers.js';
 import { startProxy, startServerProcess, type CuttableProxy, type ServerProcess } from './processes.js';
 
 /**
@@ -10,14 +10,15 @@ const API_KEY = `om_live_${'scaleouttest'.repeat(4)}`;
 const PER_KEY = 60;
 
 describe.skipIf(!postgresUrl || !redisUrl)('two instances on PostgreSQL and Redis', () => {
-  const schema = `scale_${process.pid}_${Date.now()}`;
+  let database: ScratchDatabase;
   let proxy: CuttableProxy;
   let instances: ServerProcess[] = [];
 
   beforeAll(async () => {
     proxy = await startProxy(Number(new URL(redisUrl!).port || 6379), new URL(redisUrl!).hostname);
+    database = await createScratchDatabase('postgres');
     const env = {
-      DATABASE_URL: `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      DATABASE_URL: database.url,
       REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
       OPENMUMBLE_API_KEY: API_KEY,
       RATE_LIMIT_PER_KEY: String(PER_KEY),
@@ -25,16 +26,15 @@ describe.skipIf(!postgresUrl || !redisUrl)('two instances on PostgreSQL and Redi
     };
     // One after the other: the first start creates the default account both serve. Under the schema
     // lock, as their start-up migrations must not meet another suite dropping its schema.
-    await withSchemaLock(async (admin) => {
-      await admin.query(`create schema ${schema}`);
-      instances.push(await startServerProcess(env));
-      instances.push(await startServerProcess(env));
+    await database.underSchemaLock(async () => {
+      instances.push(await startServerProcess({ env }));
+      instances.push(await startServerProcess({ env }));
     });
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(instances.map((instance) => instance.stop()));
-    await withSchemaLock((admin) => admin.query(`drop schema if exists ${schema} cascade`));
+    await database?.drop();
   });
 
   const request = (instance: ServerProcess, path: string, method = 'GET') =>

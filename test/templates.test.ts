@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TemplateMessage } from '../src/channels/channel.js';
-import { addCustomer, api, customerOf, expectError, newTenant, nextPhone, UNLIMITED, type Tenant } from './api.js';
+import { addCustomer, api, customerOf, expectError, newTenant, nextPhone, UNLIMITED, setUpApiSuite, type Tenant } from './api.js';
 import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
 import { STATUS_DELAY_MS, changeChannel, customerWrites, disableMessaging, messageOf, refusingChannel } from './messaging.js';
 
@@ -133,15 +133,7 @@ describeEachDatabase('templates', (kind) => {
   let t: Tenant;
   let restoreChannel: (() => void) | undefined;
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
-  beforeEach(async () => {
-    t = await newTenant(ctx);
-  });
+  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
   afterEach(async () => {
     restoreChannel?.();
     restoreChannel = undefined;

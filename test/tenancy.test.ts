@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UNLIMITED, addCustomer, api, customerOf, expectError, expectSuccess, newTenant, type Tenant } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { addCustomer, api, customerOf, expectError, expectSuccess, newTenant, setUpApiSuite, type Tenant } from './api.js';
+import { describeEachDatabase, type TestContext } from './helpers.js';
 
 const PHONE = '972501234567';
 
@@ -58,12 +58,7 @@ describeEachDatabase('tenant isolation', (kind) => {
     };
   };
 
-  beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
-  });
-  afterAll(async () => {
-    await ctx.close();
-  });
+  setUpApiSuite(kind, { context: (value) => (ctx = value) });
   beforeEach(async () => {
     owner = await newTenant(ctx);
     intruder = await newTenant(ctx);

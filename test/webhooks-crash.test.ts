@@ -1,68 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from './processes.js';
 import { startReceiver, verifyStandardWebhook, type Receiver } from './webhooks-receiver.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const API_KEY = `om_live_${'c'.repeat(43)}`;
+const KILLED = { code: null, signal: 'SIGKILL' };
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: string[];
-}
-
-/** `node --import tsx src/main.ts` on the temp database: one process, so kill -9 takes the whole server. */
-function startServer(env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      OPENMUMBLE_API_KEY: API_KEY,
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      WEBHOOK_TIMEOUT: '1s',
-      JOBS_POLL_INTERVAL: '100ms',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The server from source on the temp database: one process, so kill -9 takes the whole server. */
+const startServer = (env: Record<string, string>) =>
+  startServerProcess({
+    env: { OPENMUMBLE_API_KEY: API_KEY, WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_TIMEOUT: '1s', JOBS_POLL_INTERVAL: '100ms', ...env },
   });
-  const output: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
-      if (match) {
-        clearTimeout(timer);
-        resolve({ process: child, url: match[1]!, output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before listening:\n${output.join('')}`));
-    });
-  });
-}
 
-function killHard(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    child.process.removeAllListeners('exit');
-    child.process.once('exit', () => resolve());
-    child.process.kill('SIGKILL');
-  });
-}
-
-async function call(child: Child, endpoint: string, payload: unknown) {
-  const response = await fetch(`${child.url}/mumbleapi/${endpoint}`, {
+async function call(server: ServerProcess, endpoint: string, payload: unknown) {
+  const response = await fetch(`${server.url}/mumbleapi/${endpoint}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'mumble-api-key': API_KEY },
     body: JSON.stringify(payload),
@@ -73,14 +26,14 @@ async function call(child: Child, endpoint: string, payload: unknown) {
 describe('webhook delivery survives kill -9 (server child processes on one SQLite file)', () => {
   let dir: string;
   let receiver: Receiver;
-  const children: Child[] = [];
+  const servers: ServerProcess[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'openmumble-crash-'));
     receiver = await startReceiver();
   });
   afterAll(async () => {
-    for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) await killHard(child);
+    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
     await receiver.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -92,24 +45,24 @@ describe('webhook delivery survives kill -9 (server child processes on one SQLit
 
     // 1. An instance that only serves HTTP commits the change (and its outbox event), then dies.
     const first = await startServer({ ...env, JOBS_WORKER: 'false' });
-    children.push(first);
+    servers.push(first);
     const added = await call(first, 'add-webhook', { url: `${receiver.url}/hook`, events: ['customer.created'] });
     expect(added.status).toBe(200);
     const secret = added.body.webhook.secret as string;
     const webhookId = added.body.webhook.id as string;
     expect((await call(first, 'add-new-customer', { customer_phone: '972501234567', name: 'Crash' })).status).toBe(200);
-    await killHard(first);
+    expect(await first.stop('SIGKILL')).toEqual(KILLED);
     expect(receiver.received).toHaveLength(0);
 
     // 2. A worker picks the job up and is killed while its request is in flight.
     const second = await startServer(env);
-    children.push(second);
+    servers.push(second);
     await receiver.waitFor(1, 30_000);
-    await killHard(second);
+    expect(await second.stop('SIGKILL')).toEqual(KILLED);
 
     // 3. After a restart the job's lease runs out and the event is delivered.
     const third = await startServer(env);
-    children.push(third);
+    servers.push(third);
     await receiver.waitFor(2, 60_000);
     const [lost, delivered] = receiver.received;
     expect(delivered!.headers['webhook-id']).toBe(lost!.headers['webhook-id']);
@@ -124,6 +77,6 @@ describe('webhook delivery survives kill -9 (server child processes on one SQLit
     }
     expect(listed.deliveries).toHaveLength(1);
     expect(listed.deliveries[0]).toMatchObject({ status: 'succeeded', attempts: [{ number: 1, response_status: 200 }] });
-    await killHard(third);
+    expect(await third.stop('SIGKILL')).toEqual(KILLED);
   }, 120_000);
 });

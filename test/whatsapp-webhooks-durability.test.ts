@@ -5,14 +5,10 @@
  * - two servers on one PostgreSQL share the webhook work, and each delivery is processed once.
  * All traffic stays on 127.0.0.1 (the Graph API simulator stands in for Meta).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/db/database.js';
 import { GraphSimulator, inboundDelivery, sendWebhook, statusDelivery } from './graph-simulator.js';
-import { describeEachDatabase, postgresUrl } from './helpers.js';
+import { createScratchDatabase, describeEachDatabase, postgresUrl, until, type DatabaseKind, type ScratchDatabase } from './helpers.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
 
 const APP_SECRET = 'durability-app-secret';
@@ -21,41 +17,11 @@ const API_KEY = `om_live_${'durabilitytest'.repeat(3)}`;
 const ACCESS_TOKEN = 'EAAG-durability-token';
 const IDS = { phoneNumberId: '106540352242922', wabaId: '102290129340398', displayPhoneNumber: '15550783881' };
 
-interface Store {
-  env: Record<string, string>;
-  open(): Database;
-  drop(): Promise<void>;
-}
-
-/** A database the server processes share: a SQLite file, or a fresh PostgreSQL schema. */
-async function createStore(kind: 'sqlite' | 'postgres'): Promise<Store> {
-  const dir = mkdtempSync(join(tmpdir(), 'openmumble-durability-'));
-  const common = { MEDIA_DIR: join(dir, 'media') };
-  if (kind === 'sqlite') {
-    const url = `sqlite:${join(dir, 'server.db')}`;
-    return { env: { ...common, DATABASE_URL: url }, open: () => openDatabase(url), drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const schema = `wa_durable_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+/** The settings of a server process on the shared database (a SQLite file, or a PostgreSQL schema). */
+function serverEnv(store: ScratchDatabase, simulator: GraphSimulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    env: { ...common, DATABASE_URL: `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}` },
-    open: () => openDatabase(postgresUrl!, { schema }),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function serverEnv(store: Store, simulator: GraphSimulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...store.env,
+    DATABASE_URL: store.url,
+    MEDIA_DIR: join(store.dir, 'media'),
     OPENMUMBLE_API_KEY: API_KEY,
     OPENMUMBLE_ADMIN_TOKEN: ADMIN_TOKEN,
     OPENMUMBLE_SECRET_KEY: 'durability-secret-key-with-enough-characters',
@@ -80,37 +46,45 @@ async function connectNumber(server: ServerProcess): Promise<void> {
   expect(response.status, await response.clone().text()).toBe(200);
 }
 
-/** Polls `check` until it is true (bounded: the test fails rather than hangs). */
-async function eventually(check: () => Promise<boolean>, what: string, limit = 600): Promise<void> {
-  for (let attempt = 0; attempt < limit; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`gave up waiting: ${what}`);
-}
+/** How long and how often to look for the processing to finish. */
+const PROCESSING = { limitMs: 30_000, everyMs: 50 };
 
 const customerPhone = (i: number) => `9725300${String(10_000 + i).slice(-5)}`;
 
-describeEachDatabase('WhatsApp webhooks survive a SIGKILL between the 200 and the processing', (kind) => {
-  let simulator: GraphSimulator;
-  let store: Store;
-  let servers: ServerProcess[] = [];
+interface Surroundings {
+  simulator: GraphSimulator;
+  store: ScratchDatabase;
+  /** The suite's server processes, killed after it. */
+  servers: ServerProcess[];
+}
 
+/** What a suite's server processes run among: the Graph API simulator and the database they share. */
+function setUpSurroundings(kind: DatabaseKind, set: (surroundings: Surroundings) => void): void {
+  let surroundings: Surroundings | undefined;
   beforeAll(async () => {
-    simulator = await GraphSimulator.start();
+    const simulator = await GraphSimulator.start();
     simulator.validTokens.add(ACCESS_TOKEN);
-    store = await createStore(kind);
+    surroundings = { simulator, store: await createScratchDatabase(kind), servers: [] };
+    set(surroundings);
   });
   afterAll(async () => {
-    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
-    await simulator.close();
-    await store.drop();
+    if (!surroundings) return;
+    await Promise.all(surroundings.servers.map((server) => server.stop('SIGKILL')));
+    await surroundings.simulator.close();
+    await surroundings.store.drop();
   });
+}
+
+describeEachDatabase('WhatsApp webhooks survive a SIGKILL between the 200 and the processing', (kind) => {
+  let simulator: GraphSimulator;
+  let store: ScratchDatabase;
+  let servers: ServerProcess[];
+  setUpSurroundings(kind, (value) => ({ simulator, store, servers } = value));
 
   it('every acknowledged delivery is processed after a restart, once', async () => {
     // The first process acknowledges but does not process (its jobs worker is off), then dies hard:
     // exactly the window between the 200 and the processing.
-    const first = await startServerProcess(serverEnv(store, simulator, { JOBS_WORKER: 'false' }));
+    const first = await startServerProcess({ env: serverEnv(store, simulator, { JOBS_WORKER: 'false' }) });
     servers.push(first);
     await connectNumber(first);
     const target = { url: `${first.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
@@ -128,7 +102,7 @@ describeEachDatabase('WhatsApp webhooks survive a SIGKILL between the 200 and th
     wamids.push(image.wamid);
     expect((await sendWebhook(target, image.payload)).status).toBe(200);
 
-    expect(await first.stop('SIGKILL')).toBeNull();
+    expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
 
     const database = store.open();
     try {
@@ -137,12 +111,12 @@ describeEachDatabase('WhatsApp webhooks survive a SIGKILL between the 200 and th
       expect(stored.every((row) => row.processed_at === null)).toBe(true);
       expect(await database.db.selectFrom('messages').selectAll().execute()).toEqual([]);
 
-      const second = await startServerProcess(serverEnv(store, simulator));
+      const second = await startServerProcess({ env: serverEnv(store, simulator) });
       servers.push(second);
-      await eventually(async () => {
+      await until(async () => {
         const open = await database.db.selectFrom('whatsapp_webhook_inbox').select('id').where('processed_at', 'is', null).execute();
         return open.length === 0;
-      }, 'every stored delivery processed');
+      }, 'every stored delivery processed', PROCESSING);
 
       const messages = await database.db.selectFrom('messages').select(['message_wa_id', 'text', 'media_key']).where('direction', '=', 'inbound').execute();
       expect(messages.map((m) => m.message_wa_id).sort()).toEqual([...wamids].sort());
@@ -159,23 +133,16 @@ describeEachDatabase('WhatsApp webhooks survive a SIGKILL between the 200 and th
 
 describe.skipIf(!postgresUrl)('two instances on one PostgreSQL share the WhatsApp webhook work', () => {
   let simulator: GraphSimulator;
-  let store: Store;
-  let servers: ServerProcess[] = [];
+  let store: ScratchDatabase;
+  let servers: ServerProcess[];
+  setUpSurroundings('postgres', (value) => ({ simulator, store, servers } = value));
 
   beforeAll(async () => {
-    simulator = await GraphSimulator.start();
-    simulator.validTokens.add(ACCESS_TOKEN);
-    store = await createStore('postgres');
     // One after the other: the first start creates the default account (and migrates).
-    servers.push(await startServerProcess(serverEnv(store, simulator, { JOBS_CONCURRENCY: '2' })));
-    servers.push(await startServerProcess(serverEnv(store, simulator, { JOBS_CONCURRENCY: '2' })));
+    servers.push(await startServerProcess({ env: serverEnv(store, simulator, { JOBS_CONCURRENCY: '2' }) }));
+    servers.push(await startServerProcess({ env: serverEnv(store, simulator, { JOBS_CONCURRENCY: '2' }) }));
     await connectNumber(servers[0]);
   }, 120_000);
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => server.stop()));
-    await simulator.close();
-    await store.drop();
-  });
 
   it('each delivery is processed exactly once, by one of them, and both take part', async () => {
     const now = Math.floor(Date.now() / 1000);
@@ -197,10 +164,10 @@ describe.skipIf(!postgresUrl)('two instances on one PostgreSQL share the WhatsAp
 
     const database = store.open();
     try {
-      await eventually(async () => {
+      await until(async () => {
         const rows = await database.db.selectFrom('whatsapp_webhook_inbox').select('processed_at').execute();
         return rows.length === 43 && rows.every((row) => row.processed_at !== null);
-      }, 'every delivery processed');
+      }, 'every delivery processed', PROCESSING);
       const rows = await database.db.selectFrom('whatsapp_webhook_inbox').select(['process_count', 'processed_by']).execute();
       expect(rows.map((row) => Number(row.process_count))).toEqual(Array(43).fill(1));
       expect(new Set(rows.map((row) => row.processed_by)).size).toBe(2);

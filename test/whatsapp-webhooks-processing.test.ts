@@ -3,37 +3,25 @@
  * media downloads, referrals, duplicates, statuses in any order, template verdicts, unknown numbers.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { api } from './api.js';
-import { createCloudApiFixture, type CloudApiFixture } from './cloud-api-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { api, customerOf, nextPhone } from './api.js';
+import { setUpCloudApiSuite, type CloudApiFixture } from './cloud-api-fixture.js';
 import { inboundDelivery, messagesDelivery, statusDelivery, templateStatusDelivery } from './graph-simulator.js';
 import { describeEachDatabase } from './helpers.js';
+import { conversationOf } from './messaging.js';
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]);
 
 describeEachDatabase('WhatsApp webhooks: processing', (kind) => {
   let f: CloudApiFixture;
-  let phoneSeq = 0;
-  const nextPhone = () => `97250${String(1_000_000 + ++phoneSeq).slice(-7)}`;
-  const conversation = async (phone: string) => {
-    const response = await f.ctx.call('GET', api('get-conversation'), { customer_phone: phone });
-    expect(response.statusCode, response.body).toBe(200);
-    return response.json().messages as Array<Record<string, any>>;
-  };
-  const customer = async (phone: string) => {
-    const response = await f.ctx.call('GET', api('get-customer'), { customer_phone: phone });
-    expect(response.statusCode, response.body).toBe(200);
-    return response.json().customer as Record<string, any>;
-  };
+  const conversation = async (phone: string) => (await conversationOf(f.ctx, phone)).messages as Array<Record<string, any>>;
+  const customer = (phone: string) => customerOf(f.ctx.call, phone);
+  /** Where the message's media file is kept; null when none is. */
+  const mediaKeyOf = async (wamid: string) =>
+    (await f.ctx.deps.database.db.selectFrom('messages').select('media_key').where('message_wa_id', '=', wamid).executeTakeFirstOrThrow()).media_key;
   const at = () => Math.floor(f.ctx.clock.now().getTime() / 1000);
 
-  beforeAll(async () => {
-    f = await createCloudApiFixture(kind, { WHATSAPP_MEDIA_MAX_BYTES: '1kb' });
-  });
-  afterAll(async () => {
-    await f.close();
-  });
-  beforeEach(() => f.simulator.reset());
+  setUpCloudApiSuite(kind, { env: { WHATSAPP_MEDIA_MAX_BYTES: '1kb' }, fixture: (value) => (f = value) });
 
   describe('inbound messages', () => {
     it('a text creates the customer with the profile name, opens the window, and is listed', async () => {
@@ -120,8 +108,7 @@ describeEachDatabase('WhatsApp webhooks: processing', (kind) => {
       await f.customerWrites(phone, 'Gone', { type: 'image', image: { id: '999999', mime_type: 'image/jpeg', caption: 'lost' } });
       const [message] = await conversation(phone);
       expect(message).toMatchObject({ type: 'image', text: 'lost' });
-      const row = await f.ctx.deps.database.db.selectFrom('messages').select('media_key').where('message_wa_id', '=', message.message_wa_id).executeTakeFirstOrThrow();
-      expect(row.media_key).toBeNull();
+      expect(await mediaKeyOf(message.message_wa_id)).toBeNull();
     });
 
     it('media larger than WHATSAPP_MEDIA_MAX_BYTES is not kept; the message is', async () => {
@@ -130,8 +117,7 @@ describeEachDatabase('WhatsApp webhooks: processing', (kind) => {
       await f.customerWrites(phone, 'Big', { type: 'image', image: { id, mime_type: 'image/jpeg', caption: 'huge' } });
       const [message] = await conversation(phone);
       expect(message).toMatchObject({ type: 'image', text: 'huge' });
-      const row = await f.ctx.deps.database.db.selectFrom('messages').select('media_key').where('message_wa_id', '=', message.message_wa_id).executeTakeFirstOrThrow();
-      expect(row.media_key).toBeNull();
+      expect(await mediaKeyOf(message.message_wa_id)).toBeNull();
     });
 
     it('a click-to-WhatsApp referral becomes the customer attribution', async () => {

@@ -22,8 +22,14 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 function parseFormBody(text: string): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(text)) {
-    const previous = params[key];
-    params[key] = previous === undefined ? value : ([] as unknown[]).concat(previous, value);
+    const previous = Object.hasOwn(params, key) ? params[key] : undefined;
+    // Defined, not assigned: `params['__proto__'] = …` would set the prototype instead of a parameter.
+    Object.defineProperty(params, key, {
+      value: previous === undefined ? value : ([] as unknown[]).concat(previous, value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return params;
 }

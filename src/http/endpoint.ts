@@ -57,7 +57,23 @@ export function methodsOf(endpoint: Endpoint): Array<'GET' | 'POST' | 'DELETE'> 
 export function parseInput<Input extends z.ZodType>(endpoint: Endpoint<Input>, params: unknown): z.output<Input> {
   const result = endpoint.input.safeParse(params, { error: () => endpoint.invalidInput });
   if (!result.success) throw new ApiError(400, result.error.issues[0]?.message ?? endpoint.invalidInput);
+  if (typeof params === 'object' && params !== null && Object.hasOwn(params, '__proto__')) keepProtoParameter(endpoint, params, result.data);
   return result.data;
+}
+
+/**
+ * Zod's object parser drops an own `__proto__` key without a word (writing it to a plain object would
+ * set the object's prototype). An input that keeps every other key (a catchall: customers' custom
+ * fields) gets it back as an own data property, so the handler judges that name like any other, and
+ * no prototype is ever set.
+ */
+function keepProtoParameter(endpoint: Endpoint, params: object, data: unknown): void {
+  const { input } = endpoint;
+  const catchall = input instanceof z.ZodObject ? input.def.catchall : undefined;
+  if (!catchall || catchall instanceof z.ZodNever || typeof data !== 'object' || data === null) return;
+  const value = z.safeParse(catchall, Object.getOwnPropertyDescriptor(params, '__proto__')!.value, { error: () => endpoint.invalidInput });
+  if (!value.success) throw new ApiError(400, value.error.issues[0]?.message ?? endpoint.invalidInput);
+  Object.defineProperty(data, '__proto__', { value: value.data, enumerable: true, writable: true, configurable: true });
 }
 
 /** One authenticated, validated call, as a wrapper around the handler sees it. */

@@ -55,7 +55,18 @@ export function pageParam(message = 'Invalid page') {
     });
 }
 
-/** Page count and slice for a list of `total` items, `perPage` at a time. */
-export function paginate(total: number, page: number, perPage: number) {
-  return { pages: Math.ceil(total / perPage), offset: (page - 1) * perPage, limit: perPage };
+/**
+ * One page of a list, `perPage` items a page: counted first, then the page's rows read (not at all
+ * for a page past the end), with the total and the page count.
+ */
+export async function readPage<Row>(
+  page: number,
+  perPage: number,
+  count: () => Promise<number>,
+  readRows: (limit: number, offset: number) => Promise<Row[]>,
+): Promise<{ rows: Row[]; total: number; pages: number }> {
+  const total = await count();
+  const offset = (page - 1) * perPage;
+  const rows = offset < total ? await readRows(perPage, offset) : [];
+  return { rows, total, pages: Math.ceil(total / perPage) };
 }

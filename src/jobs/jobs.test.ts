@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describeEachDatabase, createTestDatabase, type DatabaseKind, type TestDatabase } from '../../test/helpers.js';
+import { describeEachDatabase, createTestDatabase, until, type DatabaseKind, type TestDatabase } from '../../test/helpers.js';
 import { ManualClock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { createLogger } from '../deps.js';
@@ -16,18 +16,6 @@ function recorder(type = 'test.record', timeoutMs = 1000) {
 
 async function jobsLeft(database: Database) {
   return database.db.selectFrom('jobs').selectAll().orderBy('id').execute();
-}
-
-function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  return new Promise((resolve, reject) => {
-    const check = async () => {
-      if (await condition()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 10);
-    };
-    void check();
-  });
 }
 
 describeEachDatabase('jobs', (kind: DatabaseKind) => {
@@ -212,7 +200,7 @@ describeEachDatabase('jobs', (kind: DatabaseKind) => {
         workers.push(a, b);
         a.start();
         b.start();
-        await until(() => [...runs.values()].reduce((sum, n) => sum + n, 0) >= total, 'every job to run', 60_000);
+        await until(() => [...runs.values()].reduce((sum, n) => sum + n, 0) >= total, 'every job to run', { limitMs: 60_000 });
         await a.stop();
         await b.stop();
         expect(violations).toEqual([]);

@@ -69,6 +69,8 @@ export class JobWorker {
   private stopping = false;
   private claiming = false;
   private claimAgain = false;
+  /** Settles when the claim under way (if any) has launched what it claimed. */
+  private claimed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: JobWorkerDeps,
@@ -127,6 +129,8 @@ export class JobWorker {
     clearTimeout(this.timer);
     for (const timer of this.wakeTimers) clearTimeout(timer);
     this.wakeTimers.clear();
+    // A claim already sent launches its jobs when it returns: they are in progress too.
+    await this.claimed;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
@@ -141,6 +145,8 @@ export class JobWorker {
       return;
     }
     this.claiming = true;
+    let launched!: () => void;
+    this.claimed = new Promise((resolve) => (launched = resolve));
     clearTimeout(this.timer);
     try {
       do {
@@ -156,6 +162,7 @@ export class JobWorker {
       this.log.warn({ err: error }, 'could not claim jobs; trying again later');
     } finally {
       this.claiming = false;
+      launched();
       if (!this.stopping) {
         this.timer = setTimeout(() => void this.poll(), this.pollIntervalMs);
         this.timer.unref();

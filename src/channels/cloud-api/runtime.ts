@@ -14,9 +14,12 @@ export interface CloudApiRuntime {
   close(): Promise<void>;
 }
 
-export function createCloudApiRuntime(config: Config): CloudApiRuntime {
+/** `publicDispatcher` replaces the public-address-only one (tests answer the public web with a mock). */
+export function createCloudApiRuntime(
+  config: Config,
+  publicDispatcher: Dispatcher = createPublicDispatcher({ connectTimeoutMs: config.WHATSAPP_GRAPH_TIMEOUT_MS }),
+): CloudApiRuntime {
   const graph = new GraphClient({ baseUrl: config.WHATSAPP_GRAPH_URL, version: config.WHATSAPP_GRAPH_VERSION, timeoutMs: config.WHATSAPP_GRAPH_TIMEOUT_MS });
-  const publicDispatcher = createPublicDispatcher({ connectTimeoutMs: config.WHATSAPP_GRAPH_TIMEOUT_MS });
   return {
     graph,
     publicDispatcher,

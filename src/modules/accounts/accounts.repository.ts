@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../../db/prepared.js';
 import type { Account, ApiKeyRow, DB } from '../../db/tables.js';
 
 export async function insertAccount(db: Kysely<DB>, account: Omit<Account, 'messaging_enabled' | 'channel_type'>): Promise<void> {
@@ -35,16 +36,20 @@ export async function revokeApiKey(db: Kysely<DB>, id: string, at: string): Prom
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** The active key with this hash and its account, in one indexed lookup. */
-export function findActiveKeyByHash(db: Kysely<DB>, keyHash: string) {
-  return db
+const activeKeyByHash = preparedQuery((db, keyHash: string) =>
+  db
     .selectFrom('api_keys')
     .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
     .select(['api_keys.id as key_id', 'api_keys.last_used_at'])
     .selectAll('accounts')
     .where('api_keys.key_hash', '=', keyHash)
-    .where('api_keys.revoked_at', 'is', null)
-    .executeTakeFirst();
+    .where('api_keys.revoked_at', 'is', null),
+);
+
+/** The active key with this hash and its account, in one indexed lookup (every request makes it: compiled once). */
+export async function findActiveKeyByHash(db: Kysely<DB>, keyHash: string) {
+  const [row] = await activeKeyByHash(db, keyHash);
+  return row;
 }
 
 export async function touchApiKey(db: Kysely<DB>, id: string, at: string): Promise<void> {

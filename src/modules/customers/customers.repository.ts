@@ -1,9 +1,16 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../../db/database.js';
+import { preparedQuery } from '../../db/prepared.js';
 import type { CustomerRow, CustomerUpdate, DB, NewCustomerRow } from '../../db/tables.js';
 
-export function findCustomerByPhone(db: Kysely<DB>, accountId: string, phone: string): Promise<CustomerRow | undefined> {
-  return db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst();
+const customerByPhone = preparedQuery((db, accountId: string, phone: string) =>
+  db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('phone', '=', phone),
+);
+
+/** Most customer and messaging requests start here: compiled once. */
+export async function findCustomerByPhone(db: Kysely<DB>, accountId: string, phone: string): Promise<CustomerRow | undefined> {
+  const [row] = await customerByPhone(db, accountId, phone);
+  return row;
 }
 
 /** Inserts unless the phone exists; true when inserted (a concurrent twin loses without an error). */
@@ -46,18 +53,24 @@ export function listCustomersPage(db: Kysely<DB>, accountId: string, limit: numb
     .execute();
 }
 
-/** Label names of each customer, for a page of customers in one query. */
-export async function labelNamesByCustomer(db: Kysely<DB>, accountId: string, customerIds: string[]): Promise<Map<string, string[]>> {
-  const names = new Map<string, string[]>(customerIds.map((id) => [id, []]));
-  if (customerIds.length === 0) return names;
-  const rows = await db
+function labelsQuery(db: Kysely<DB>, accountId: string, customerIds: string[]) {
+  return db
     .selectFrom('customer_labels')
     .innerJoin('labels', 'labels.id', 'customer_labels.label_id')
     .select(['customer_labels.customer_id', 'labels.name'])
     .where('customer_labels.account_id', '=', accountId)
     .where('customer_labels.customer_id', 'in', customerIds)
-    .orderBy('labels.name')
-    .execute();
+    .orderBy('labels.name');
+}
+
+/** get-customer's labels: compiled once. */
+const labelsOfOneCustomer = preparedQuery((db, accountId: string, customerId: string) => labelsQuery(db, accountId, [customerId]));
+
+/** Label names of each customer, for a page of customers in one query. */
+export async function labelNamesByCustomer(db: Kysely<DB>, accountId: string, customerIds: string[]): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>(customerIds.map((id) => [id, []]));
+  if (customerIds.length === 0) return names;
+  const rows = customerIds.length === 1 ? await labelsOfOneCustomer(db, accountId, customerIds[0]) : await labelsQuery(db, accountId, customerIds).execute();
   for (const row of rows) names.get(row.customer_id)?.push(row.name);
   return names;
 }

@@ -3,7 +3,7 @@ import type { CustomerRow, DB } from '../../db/tables.js';
 import { toApiTime, toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
-import { paginate } from '../../http/fields.js';
+import { readPage } from '../../http/fields.js';
 import { newId } from '../../ids.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
@@ -239,9 +239,12 @@ export async function getCustomer(deps: Deps, accountId: string, phone: string):
 /** A page of customers in three queries whatever the account's size: count, page, labels. */
 export async function listCustomers(deps: Deps, accountId: string, page: number) {
   const { db } = deps.database;
-  const total = await repository.countCustomers(db, accountId);
-  const { pages, offset, limit } = paginate(total, page, PER_PAGE);
-  const rows = offset < total ? await repository.listCustomersPage(db, accountId, limit, offset) : [];
+  const { rows, total, pages } = await readPage(
+    page,
+    PER_PAGE,
+    () => repository.countCustomers(db, accountId),
+    (limit, offset) => repository.listCustomersPage(db, accountId, limit, offset),
+  );
   const labels = await repository.labelNamesByCustomer(db, accountId, rows.map((row) => row.id));
   return {
     customers: rows.map((row) => toCustomerRecord(row, labels.get(row.id) ?? [])),

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../../db/prepared.js';
 import type { DB, MessageRow, NewMessageRow } from '../../db/tables.js';
 import { newId } from '../../ids.js';
 import { statusesBefore, type OutboundStatus } from './message-status.js';
@@ -87,24 +88,31 @@ export async function findMessageByWaId(db: Kysely<DB>, accountId: string, messa
   return row && withNumericId(row);
 }
 
-export async function countConversation(db: Kysely<DB>, customerId: string): Promise<number> {
-  const row = await db
+// get-conversation's two queries: compiled once.
+const conversationCount = preparedQuery((db, customerId: string) =>
+  db
     .selectFrom('messages')
     .select((eb) => eb.fn.countAll().as('count'))
-    .where('customer_id', '=', customerId)
-    .executeTakeFirstOrThrow();
+    .where('customer_id', '=', customerId),
+);
+
+const conversationPage = preparedQuery((db, customerId: string, limit: number, offset: number) =>
+  selectWithPhone(db)
+    .where('messages.customer_id', '=', customerId)
+    .orderBy('messages.created_at', 'desc')
+    .orderBy('messages.id', 'desc')
+    .limit(limit)
+    .offset(offset),
+);
+
+export async function countConversation(db: Kysely<DB>, customerId: string): Promise<number> {
+  const [row] = await conversationCount(db, customerId);
   return Number(row.count);
 }
 
 /** One page of a customer's messages, newest first. */
 export async function listConversationPage(db: Kysely<DB>, customerId: string, limit: number, offset: number): Promise<MessageWithPhone[]> {
-  const rows = await selectWithPhone(db)
-    .where('messages.customer_id', '=', customerId)
-    .orderBy('messages.created_at', 'desc')
-    .orderBy('messages.id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+  const rows = await conversationPage(db, customerId, limit, offset);
   return rows.map(withNumericId);
 }
 

@@ -3,7 +3,7 @@ import type { Account, CustomerRow, NewMessageRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
-import { paginate } from '../../http/fields.js';
+import { readPage } from '../../http/fields.js';
 import { isMediaLink, linkExtension } from '../../media/media-link.js';
 import type { MediaType } from '../../media/media-types.js';
 import { requireMediaType, type MediaUpload } from '../../media/upload.js';
@@ -212,9 +212,12 @@ export async function getMessage(deps: Deps, accountId: string, messageWaId: str
 export async function getConversation(deps: Deps, accountId: string, phone: string, page: number) {
   const { db } = deps.database;
   const customer = await requireCustomer(db, accountId, phone);
-  const total = await repository.countConversation(db, customer.id);
-  const { pages, offset, limit } = paginate(total, page, PER_PAGE);
-  const rows = offset < total ? await repository.listConversationPage(db, customer.id, limit, offset) : [];
+  const { rows, total, pages } = await readPage(
+    page,
+    PER_PAGE,
+    () => repository.countConversation(db, customer.id),
+    (limit, offset) => repository.listConversationPage(db, customer.id, limit, offset),
+  );
   return { messages: rows.map(toMessageRecord), total, pages, current_page: page };
 }
 

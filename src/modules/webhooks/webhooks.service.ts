@@ -2,7 +2,7 @@ import type { WebhookSubscriptionRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, notFound } from '../../errors.js';
-import { paginate } from '../../http/fields.js';
+import { readPage } from '../../http/fields.js';
 import { newId } from '../../ids.js';
 import { cancelJobGroups } from '../../jobs/queue.js';
 import { NonPublicAddressError, resolvePublicAddresses } from '../../net/public-address.js';
@@ -115,9 +115,12 @@ export async function deleteWebhook(deps: Deps, accountId: string, id: string): 
 export async function listDeliveries(deps: Deps, accountId: string, webhookId: string, page: number) {
   const { db } = deps.database;
   const subscription = await requireSubscription(deps, accountId, webhookId);
-  const total = await repository.countDeliveries(db, subscription.id);
-  const { pages, offset, limit } = paginate(total, page, DELIVERIES_PER_PAGE);
-  const rows = offset < total ? await repository.listDeliveriesPage(db, subscription.id, limit, offset) : [];
+  const { rows, total, pages } = await readPage(
+    page,
+    DELIVERIES_PER_PAGE,
+    () => repository.countDeliveries(db, subscription.id),
+    (limit, offset) => repository.listDeliveriesPage(db, subscription.id, limit, offset),
+  );
   const attempts = await repository.attemptsByDelivery(db, rows.map((row) => row.id));
   const deliveries: DeliveryRecord[] = rows.map((row) => ({
     id: row.id,

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { runLoad, startHttpProcess } from './harness.js';
+import { benchApiKey, seededPhone } from './seed.js';
+const s = await startHttpProcess({ command: process.execPath, args: [...(process.env.NODE_ARGS ? process.env.NODE_ARGS.split(' ') : []), 'dist/src/main.js'], env: { DATABASE_URL: 'sqlite:/tmp/bench-keep/bench.db', RATE_LIMIT_PER_KEY: '1000000000', RATE_LIMIT_PER_IP: '1000000000', MEDIA_DIR: '/tmp/bm', REDIS_URL: '', LOG_LEVEL: process.env.LL ?? '' }, logFile: '/tmp/mem.log' });
+const status = () => Object.fromEntries(readFileSync(`/proc/${s.pid}/status`, 'utf8').split('\n').filter((l) => /^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)/.test(l)).map((l) => l.split(/:\s+/)));
+console.log('start', status());
+const cpu = () => { const f = readFileSync(`/proc/${s.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+const c0 = cpu();
+const r = await runLoad({ url: s.url, connections: 50, duration: 10, request: (shape) => ({ ...shape, method: 'GET', path: `/mumbleapi/get-customer?customer_phone=${seededPhone(Math.floor(Math.random() * 1e6))}`, headers: { 'mumble-api-key': benchApiKey(0) } }) });
+console.log(r.requests_per_second, 'cpu ms/req', ((cpu() - c0) / r.requests).toFixed(3), status());
+const m = await (await fetch(s.url + '/metrics')).text();
+console.log(m.split('\n').filter((l) => /^openmumble_(nodejs_heap_size|nodejs_external|process_resident|nodejs_heap_space_size_total)/.test(l)).join('\n'));
+await s.stop();
