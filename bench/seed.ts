@@ -17,11 +17,10 @@ import { migrateToLatest } from '../src/db/database.js';
 import type { DB } from '../src/db/tables.js';
 import { countryOfPhone, isValidPhone } from '../src/phone.js';
 import { hashApiKey } from '../src/modules/accounts/accounts.service.js';
+import { SANDBOX_PHONE_NUMBER } from '../src/channels/sandbox/sandbox-channel.js';
 import type { CustomerRecord } from '../src/modules/customers/customers.schema.js';
 
 export const BENCH_ACCOUNT_ID = '00000000-0000-4000-8000-00000000be7c';
-/** The sandbox channel's business number (src/channels/sandbox). */
-const SANDBOX_PHONE_NUMBER = '15550000000';
 const DAY_MS = 86_400_000;
 
 export interface SeedOptions {

@@ -21,7 +21,7 @@ import {
 } from '../channel.js';
 
 /** The business number of every sandbox account (WhatsApp's test numbers start with 1 555). */
-const SANDBOX_PHONE_NUMBER = '15550000000';
+export const SANDBOX_PHONE_NUMBER = '15550000000';
 
 /** Meta's error codes, for the refusals the sandbox imitates. */
 const INVALID_PARAMETER = 131009;
