@@ -65,8 +65,17 @@ export function serializeError(error: unknown): LoggedError {
  * The one logger: secrets redacted, errors serialized without stacks. Fastify takes its serializers
  * from the instance it is given, so its own error lines (and every `request.log`) use these too.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination: pino.DestinationStream = asyncStdout()): Logger {
   return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } }, destination);
+}
+
+/**
+ * Standard output written off the event loop: a line is handed to the thread pool at once, and lines
+ * logged while a write is under way go together in the next one, so a busy server does not make a
+ * blocking write per line. pino flushes what is left synchronously when the process exits.
+ */
+function asyncStdout(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }
 
 export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps {
@@ -75,7 +84,8 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
   const metrics = overrides.metrics ?? createMetrics();
   const deps: Deps = {
     config,
-    database: overrides.database ?? openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE }),
+    // Every reply waits for durable() (buildApp), so SQLite commits can share their fsyncs.
+    database: overrides.database ?? openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, groupCommit: true }),
     clock,
     logger,
     metrics,

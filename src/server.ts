@@ -43,6 +43,8 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     throw new ConfigError(missingKey);
   }
   const created = await ensureDefaultAccount(deps, config.OPENMUMBLE_API_KEY);
+  // The key is about to be shown: it must survive a power cut.
+  await deps.database.durable();
   const app = await buildApp(deps);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const url = address.replace('[::1]', 'localhost');

@@ -53,7 +53,8 @@ export async function createScratchDatabase(kind: DatabaseKind): Promise<Scratch
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   if (kind === 'sqlite') {
     const url = `sqlite:${join(dir, 'test.db')}`;
-    return { url, dir, open: () => openDatabase(url), underSchemaLock: (work) => work(), drop: async () => removeDir() };
+    // As the server opens it: commits share their fsyncs, and replies wait for them.
+    return { url, dir, open: () => openDatabase(url, { groupCommit: true }), underSchemaLock: (work) => work(), drop: async () => removeDir() };
   }
   if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;

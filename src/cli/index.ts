@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { migrateToLatest } from '../db/database.js';
+import { migrateToLatest, openDatabase } from '../db/database.js';
 import { closeDeps, createDeps, createLogger, type Deps } from '../deps.js';
 import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
@@ -12,7 +12,9 @@ import { VERSION } from '../version.js';
 /** Runs a command against the configured database (migrated first, unless the command is `migrate`), then closes it. */
 async function withDeps<T>(work: (deps: Deps) => Promise<T>, { migrateFirst = true } = {}): Promise<void> {
   const config = loadConfig();
-  const deps = createDeps(config, { logger: createLogger('warn') });
+  // Without group commit: a command prints what it did as soon as it is done, so every commit is synced at once.
+  const database = openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+  const deps = createDeps(config, { logger: createLogger('warn'), database });
   try {
     if (migrateFirst) await migrateToLatest(deps.database.db);
     await work(deps);

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { GroupCommit } from './group-commit.js';
 import { migrations } from './migrations/index.js';
 import type { DB } from './tables.js';
 
@@ -11,7 +13,13 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Database {
   db: Kysely<DB>;
   dialect: DialectName;
-  /** Resolves when the database answers a trivial query. */
+  /**
+   * Resolves once every write committed so far is on stable storage. A reply (and anything else the
+   * outside world learns, a webhook or a WhatsApp send) waits for it: with group commit on SQLite a
+   * commit is visible to other requests before its fsync. Rejects for good if a sync failed.
+   */
+  durable(): Promise<void>;
+  /** Resolves when the database answers a trivial query (and its writes can still be made durable). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -21,58 +29,148 @@ export interface DatabaseOptions {
   schema?: string;
   /** PostgreSQL only: connections in the pool. */
   poolSize?: number;
+  /**
+   * SQLite only: commits share fsyncs run off the event loop (see GroupCommit), for a process that
+   * waits for `durable()` before it tells anyone about a write (the server does, in every reply).
+   * Without it every commit is synced before it returns (`synchronous=FULL`), as a CLI command needs.
+   */
+  groupCommit?: boolean;
 }
+
+const ALWAYS_DURABLE = () => Promise.resolve();
 
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
-  const db = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
+  // PostgreSQL acknowledges a commit once its WAL is flushed: durable as soon as it returns.
+  const { db, durable, close } = url.startsWith('sqlite:')
+    ? openSqlite(url.slice('sqlite:'.length), options)
+    : { db: openPostgres(url, options), durable: ALWAYS_DURABLE, close: undefined };
   const dialect: DialectName = url.startsWith('sqlite:') ? 'sqlite' : 'postgres';
-  return {
+  const database: Database = {
     db,
     dialect,
+    durable,
     ping: async () => {
       await sql`select 1`.execute(db);
+      await database.durable();
     },
-    close: () => db.destroy(),
+    close: close ?? (() => db.destroy()),
   };
+  return database;
 }
 
-function openSqlite(path: string): Kysely<DB> {
+interface OpenedSqlite {
+  db: Kysely<DB>;
+  durable(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function openSqlite(path: string, { groupCommit = false }: DatabaseOptions): OpenedSqlite {
   const file = path === ':memory:' ? path : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const connection = new SQLite(file);
-  // WAL lets readers run beside the writer; FULL syncs every commit so an acknowledged write survives power loss.
+  // WAL lets readers run beside the writer. An acknowledged write must survive power loss: FULL syncs
+  // the log at every commit; with group commit, commits are synced together before anyone is told.
+  const wal = groupCommit && file !== ':memory:' ? walSyncer(`${file}-wal`) : undefined;
+  const grouped = wal && new GroupCommit(wal.sync);
   connection.pragma('journal_mode = WAL');
-  connection.pragma('synchronous = FULL');
+  connection.pragma(`synchronous = ${grouped ? 'NORMAL' : 'FULL'}`);
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(connection, grouped) }) });
+  if (!grouped) return { db, durable: ALWAYS_DURABLE, close: () => db.destroy() };
+  return {
+    db,
+    durable: () => grouped.durable(),
+    close: async () => {
+      // Nothing committed is left unsynced (closing syncs only when no other process has the file open).
+      await grouped.durable().catch(() => {});
+      await wal.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * fsync of the write-ahead log, on the thread pool. The log file stays the same file while this
+ * process has the database open (SQLite deletes it only when its last connection closes), so one
+ * handle, opened at the first sync (after the first commit, when the file exists), serves them all.
+ */
+function walSyncer(walFile: string) {
+  let handle: Promise<FileHandle> | undefined;
+  return {
+    sync: async () => {
+      handle ??= open(walFile, 'r');
+      await (await handle).sync();
+    },
+    close: async () => {
+      await (await handle?.catch(() => undefined))?.close();
+    },
+  };
 }
 
 /** Prepared statements kept per connection; more distinct SQL texts than this and the oldest is dropped. */
 const STATEMENT_CACHE_SIZE = 500;
 
+/** A prepared statement as Kysely's driver uses it: `reader`, `all`, `run` and (selects) `iterate`. */
+type DriverStatement = ReturnType<SqliteDatabase['prepare']>;
+
 /**
  * Kysely's SQLite driver prepares every query anew, and compiling SQL costs more than running a
  * point lookup. The same SQL text gets the same prepared statement back (most recently used kept),
- * unless that statement is still being iterated (a streamed query), which gets a fresh one.
+ * unless that statement is still being iterated (a streamed query), which gets a fresh one. With
+ * group commit, each statement also reports the commits it makes.
  */
-function withStatementCache(connection: SQLite.Database): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+function withStatementCache(connection: SQLite.Database, grouped: GroupCommit | undefined): SqliteDatabase {
+  const statements = new Map<string, { raw: SQLite.Statement; driver: DriverStatement }>();
+  const forDriver = grouped ? reportingCommits(connection, () => grouped.noteCommit()) : (raw: SQLite.Statement) => raw;
   return {
     close: () => connection.close(),
     prepare(sql: string) {
       const cached = statements.get(sql);
-      if (cached && !cached.busy) {
+      if (cached && !cached.raw.busy) {
         statements.delete(sql);
         statements.set(sql, cached);
-        return cached;
+        return cached.driver;
       }
-      const statement = connection.prepare(sql);
-      if (cached) return statement;
-      statements.set(sql, statement);
+      const raw = connection.prepare(sql);
+      const driver = forDriver(raw);
+      if (cached) return driver;
+      statements.set(sql, { raw, driver });
       if (statements.size > STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-      return statement;
+      return driver;
     },
+  };
+}
+
+/**
+ * Wraps a connection's statements so that each commit that wrote something calls `onCommit`: a
+ * writing statement outside a transaction, or the end of a transaction in which one ran (COMMIT, or
+ * a ROLLBACK, which costs only a needless sync). Streams (`iterate`) are selects only.
+ */
+export function reportingCommits(connection: SQLite.Database, onCommit: () => void) {
+  let wroteSinceCommit = false;
+  const afterStatement = () => {
+    if (wroteSinceCommit && !connection.inTransaction) {
+      wroteSinceCommit = false;
+      onCommit();
+    }
+  };
+  return (raw: SQLite.Statement): DriverStatement => {
+    const writes = !raw.readonly;
+    const execute = <T>(run: () => T): T => {
+      if (writes) wroteSinceCommit = true;
+      try {
+        return run();
+      } finally {
+        afterStatement();
+      }
+    };
+    return {
+      reader: raw.reader,
+      all: (parameters) => execute(() => raw.all(parameters)),
+      run: (parameters) => execute(() => raw.run(parameters)),
+      iterate: (parameters) => raw.iterate(parameters),
+    };
   };
 }
 

@@ -63,7 +63,8 @@ export class JobWorker {
   private readonly pollIntervalMs: number;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
-  private readonly wakeTimers = new Set<NodeJS.Timeout>();
+  /** The pending re-poll of each delay of WAKE_REPOLLS_MS. */
+  private readonly wakeTimers = new Map<number, NodeJS.Timeout>();
   private unsubscribe: (() => void) | undefined;
   private started = false;
   private stopping = false;
@@ -94,16 +95,21 @@ export class JobWorker {
     void this.poll();
   }
 
-  /** Looks for due jobs now (and again shortly: the enqueuing transaction may still be committing). */
+  /**
+   * Looks for due jobs shortly, and again a little later (the enqueuing transaction may still be
+   * committing). A re-poll already pending covers every job enqueued before it fires, so under a
+   * stream of enqueues each delay polls at most once per its own length, not once per job.
+   */
   wake(): void {
     if (!this.started || this.stopping) return;
     for (const delay of WAKE_REPOLLS_MS) {
+      if (this.wakeTimers.has(delay)) continue;
       const timer = setTimeout(() => {
-        this.wakeTimers.delete(timer);
+        this.wakeTimers.delete(delay);
         void this.poll();
       }, delay);
       timer.unref();
-      this.wakeTimers.add(timer);
+      this.wakeTimers.set(delay, timer);
     }
   }
 
@@ -127,15 +133,18 @@ export class JobWorker {
     this.stopping = true;
     this.unsubscribe?.();
     clearTimeout(this.timer);
-    for (const timer of this.wakeTimers) clearTimeout(timer);
+    for (const timer of this.wakeTimers.values()) clearTimeout(timer);
     this.wakeTimers.clear();
     // A claim already sent launches its jobs when it returns: they are in progress too.
     await this.claimed;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  private claim(limit: number): Promise<ClaimedJob[]> {
-    return claimJobs(this.deps.database.db, { leases: this.leases, limit, now: this.deps.clock.now(), token: randomUUID() });
+  /** Claims due jobs; they run only once the writes that made them (and the claim) are durable, as jobs act on the outside world. */
+  private async claim(limit: number): Promise<ClaimedJob[]> {
+    const jobs = await claimJobs(this.deps.database.db, { leases: this.leases, limit, now: this.deps.clock.now(), token: randomUUID() });
+    if (jobs.length > 0) await this.deps.database.durable();
+    return jobs;
   }
 
   private async poll(): Promise<void> {

@@ -80,6 +80,8 @@ async function deliver(
     created_at: createdAt,
     updated_at: createdAt,
   });
+  // WhatsApp must not deliver a message whose record a power cut could still take away.
+  await deps.database.durable();
   let result: SendResult;
   try {
     result = await send(channel, id);
