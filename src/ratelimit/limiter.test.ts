@@ -111,6 +111,48 @@ describe('SlidingLog properties', () => {
   });
 });
 
+describe('SlidingLog with times that step back (a clock adjusted, another instance running behind)', () => {
+  /**
+   * The documented behaviour, written out naively: entries at or below t − longest window are
+   * dropped at each check; a request is admitted iff each rule counts fewer than `limit` kept
+   * admissions after t − windowMs (later ones included).
+   */
+  function naive(rules: readonly Rule[]) {
+    let kept: number[] = [];
+    const longest = Math.max(...rules.map((rule) => rule.windowMs));
+    return (t: number) => {
+      kept = kept.filter((a) => a > t - longest);
+      const allowed = rules.every((rule) => kept.filter((a) => a > t - rule.windowMs).length < rule.limit);
+      if (allowed) kept.push(t);
+      return { allowed, remaining: Math.min(...rules.map((rule) => Math.max(0, rule.limit - kept.filter((a) => a > t - rule.windowMs).length))) };
+    };
+  }
+
+  it('admits exactly what the naive model admits, through many compactions', () => {
+    const rules: Rule[] = [
+      { limit: 40, windowMs: 200 },
+      { limit: 300, windowMs: 2_000 },
+    ];
+    // Mostly forward, sometimes back by up to 150 ms.
+    const step = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 20 }) }, { weight: 1, arbitrary: fc.integer({ min: -150, max: 0 }) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1_000, maxLength: 2_000 }), (steps) => {
+        const log = new SlidingLog();
+        const model = naive(rules);
+        let t = T0;
+        for (const s of steps) {
+          t += s;
+          const expected = model(t);
+          const actual = log.check(rules, t);
+          if (actual.allowed !== expected.allowed || actual.remaining !== expected.remaining) return false;
+        }
+        return true;
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
 describe('assertValidRules', () => {
   it.each([
     [[]],
