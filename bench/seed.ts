@@ -2,7 +2,7 @@
 // and a conversation history for some customers, written in batched multi-row inserts inside
 // transactions straight through the driver. The rows are the ones the service writes (same
 // columns, valid phones, the country libphonenumber gives, JSON custom fields and attribution, the
-// custom-field bookkeeping that add-new-customer keeps), so the server reads them like its own.
+// custom-field and customer counts that add-new-customer keeps), so the server reads them like its own.
 //
 //   npx tsx bench/seed.ts sqlite:/tmp/bench.db [customers]
 //   npx tsx bench/seed.ts 'postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dbench' [customers]
@@ -433,6 +433,8 @@ export async function seed(url: string, overrides: Partial<SeedOptions> = {}, lo
       if (names.length > 0) await writer.insert('custom_field_names', ['account_id', 'name', 'customers_count'], names);
       count('custom_field_names', names.length);
     });
+    // The account's customer count, which add-new-customer and delete-customer keep (get-all-customers' total).
+    await writer.db.updateTable('accounts').set({ customers_count: rows.customers ?? 0 }).where('id', '=', BENCH_ACCOUNT_ID).execute();
 
     const conversationCustomers = data.conversationCustomers();
     const perBatch = Math.max(1, Math.floor(BATCH / Math.max(1, options.messagesPerConversation)));

@@ -77,6 +77,17 @@ describeEachDatabase('bench seed', (kind) => {
     expect(new Map(stored.map((row) => [row.name, Number(row.customers_count)]))).toEqual(counts);
   });
 
+  it("sets the account's customer count that get-all-customers answers", async () => {
+    const rows = await deps.database.db
+      .selectFrom('customers')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('account_id', '=', BENCH_ACCOUNT_ID)
+      .executeTakeFirstOrThrow();
+    const { status, body } = await call('/mumbleapi/get-all-customers');
+    expect(status).toBe(200);
+    expect(body.total).toBe(Number(rows.count));
+  });
+
   it('seeds conversations whose window is open, listed by get-conversation, and sendable', async () => {
     const [first] = data.conversationCustomers();
     const conversation = await call(`/mumbleapi/get-conversation?customer_phone=${seededPhone(first)}`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { insertCustomer } from '../src/modules/customers/customers.repository.js';
+import { adjustCustomersCount, insertCustomer } from '../src/modules/customers/customers.repository.js';
 import { newId } from '../src/ids.js';
 import { UNLIMITED, api, newTenant } from './api.js';
 import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
@@ -8,9 +8,10 @@ import { createTestContext, describeEachDatabase, type TestContext } from './hel
 const PER_PAGE = 250;
 
 /**
- * Inserts customers straight through the repository (the API would take minutes for hundreds):
- * each one a millisecond after the previous, or at the same instant when `sameInstant[i]`, so that
- * ties on created_at are broken by id. Returns the ids in the order the contract promises.
+ * Inserts customers straight through the repository (the API would take minutes for hundreds),
+ * moving the account's customer count as add-new-customer does: each one a millisecond after the
+ * previous, or at the same instant when `sameInstant[i]`, so that ties on created_at are broken by
+ * id. Returns the ids in the order the contract promises.
  */
 async function insertCustomers(ctx: TestContext, accountId: string, sameInstant: boolean[]): Promise<string[]> {
   let time = Date.parse('2026-01-01T00:00:00.000Z');
@@ -41,6 +42,7 @@ async function insertCustomers(ctx: TestContext, accountId: string, sameInstant:
         updated_at: row.at,
       });
     }
+    await adjustCustomersCount(trx, accountId, rows.length);
   });
   // Oldest first, ties by id (ids are lower-case uuids: code-point order is the database's order).
   return [...rows].sort((a, b) => (a.at === b.at ? (a.id < b.id ? -1 : 1) : a.at < b.at ? -1 : 1)).map((row) => row.id);

@@ -11,6 +11,8 @@ export interface AccountsTable {
   /** The account's WhatsApp channel: 'sandbox' (the default) or 'cloud_api'. */
   channel_type: Generated<string>;
   created_at: string;
+  /** Rows in `customers` of this account: moved in the same transaction as each insert and delete of one. */
+  customers_count: Generated<number>;
 }
 
 export interface ApiKeysTable {

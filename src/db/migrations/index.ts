@@ -3,6 +3,7 @@ import * as foundation from './0001_foundation.js';
 import * as messaging from './0002_messaging.js';
 import * as webhooksJobs from './0003_webhooks_jobs.js';
 import * as cloudApi from './0004_cloud_api.js';
+import * as customersCount from './0005_customers_count.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_messaging': messaging,
   '0003_webhooks_jobs': webhooksJobs,
   '0004_cloud_api': cloudApi,
+  '0005_customers_count': customersCount,
 };

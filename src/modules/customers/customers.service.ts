@@ -7,7 +7,7 @@ import { readPage } from '../../http/fields.js';
 import { newId } from '../../ids.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
-import { customerRecordIn, recordCustomerEvent } from './customer-events.js';
+import { customerRecordIn, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
 import * as repository from './customers.repository.js';
 import {
   ATTRIBUTION_FIELDS,
@@ -136,6 +136,11 @@ function planCustomFields(current: CustomFields, requested: Array<[string, Scala
   return plan;
 }
 
+/** The account's custom field names, which planCustomFields needs only when the request sets custom fields. */
+async function accountFieldNames(trx: Kysely<DB>, accountId: string, request: CustomFieldRequest): Promise<Set<string>> {
+  return request.valid.length > 0 ? repository.customFieldNames(trx, accountId) : new Set();
+}
+
 /** Creates a customer. Custom fields that do not fit are skipped, never the customer. */
 export async function addCustomer(deps: Deps, accountId: string, input: CustomerFieldsInput): Promise<{ skipped: string[] }> {
   const phone = input.customer_phone;
@@ -146,7 +151,7 @@ export async function addCustomer(deps: Deps, accountId: string, input: Customer
   const { dialect } = deps.database;
   return deps.database.db.transaction().execute(async (trx) => {
     await repository.lockAccount(trx, dialect, accountId);
-    const plan = planCustomFields({}, request.valid, await repository.customFieldNames(trx, accountId));
+    const plan = planCustomFields({}, request.valid, await accountFieldNames(trx, accountId, request));
     const inserted = await repository.insertCustomer(trx, {
       id: newId(),
       account_id: accountId,
@@ -167,9 +172,10 @@ export async function addCustomer(deps: Deps, accountId: string, input: Customer
       updated_at: now,
     });
     if (!inserted) throw conflict('Customer already exists');
+    await repository.adjustCustomersCount(trx, accountId, +1);
     await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
-    const created = await repository.findCustomerByPhone(trx, accountId, phone);
-    if (created) await recordCustomerEvent(deps, trx, created, 'customer.created');
+    // The record is the row as the insert returned it, without labels: a customer just created has none.
+    await recordCustomerChange(deps, trx, inserted, 'customer.created', () => ({ after: toCustomerRecord(inserted, []) }));
     return { skipped: [...request.malformed, ...plan.overflow] };
   });
 }
@@ -200,11 +206,10 @@ export async function editCustomer(deps: Deps, accountId: string, input: Custome
     await repository.lockAccount(trx, dialect, accountId);
     const customer = await requireCustomer(trx, accountId, input.customer_phone);
     const current = JSON.parse(customer.custom_fields) as CustomFields;
-    const plan = planCustomFields(current, request.valid, await repository.customFieldNames(trx, accountId));
+    const plan = planCustomFields(current, request.valid, await accountFieldNames(trx, accountId, request));
     if (plan.overflow.length > 0) throw badRequest(`Cannot add more than ${MAX_CUSTOM_FIELD_NAMES} custom fields per account`);
     await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
-    const before = await customerRecordIn(trx, customer);
-    await repository.updateCustomer(trx, accountId, customer.id, {
+    const updated = await repository.updateCustomerReturning(trx, accountId, customer.id, {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.email !== undefined && { email: input.email }),
       ...(input.source !== undefined && { source: input.source }),
@@ -213,7 +218,14 @@ export async function editCustomer(deps: Deps, accountId: string, input: Custome
       attribution: JSON.stringify(applyAttribution(JSON.parse(customer.attribution), attributionChanges(input))),
       updated_at: toStoredTime(deps.clock.now()),
     });
-    await recordCustomerEvent(deps, trx, customer, 'customer.updated', before);
+    if (updated) {
+      // Before: the row this transaction read at its start (on SQLite nothing else writes in between).
+      // After: the row as the update returned it. An edit does not touch labels: read once for both.
+      await recordCustomerChange(deps, trx, customer, 'customer.updated', async () => {
+        const labels = (await repository.labelNamesByCustomer(trx, accountId, [customer.id])).get(customer.id) ?? [];
+        return { after: toCustomerRecord(updated, labels), before: toCustomerRecord(customer, labels) };
+      });
+    }
     return { processed: plan.processed };
   });
 }
@@ -226,6 +238,7 @@ export async function deleteCustomer(deps: Deps, accountId: string, phone: strin
     const names = Object.keys(JSON.parse(customer.custom_fields) as CustomFields);
     await repository.adjustCustomFieldCounts(trx, accountId, new Map(names.map((name) => [name, -1])));
     await repository.deleteCustomer(trx, accountId, customer.id);
+    await repository.adjustCustomersCount(trx, accountId, -1);
   });
 }
 
@@ -236,13 +249,13 @@ export async function getCustomer(deps: Deps, accountId: string, phone: string):
   return toCustomerRecord(customer, labels.get(customer.id) ?? []);
 }
 
-/** A page of customers in three queries whatever the account's size: count, page, labels. */
+/** A page of customers in three queries whatever the account's size: the kept count, the page, its labels. */
 export async function listCustomers(deps: Deps, accountId: string, page: number) {
   const { db } = deps.database;
   const { rows, total, pages } = await readPage(
     page,
     PER_PAGE,
-    () => repository.countCustomers(db, accountId),
+    () => repository.customersCount(db, accountId),
     (limit, offset) => repository.listCustomersPage(db, accountId, limit, offset),
   );
   const labels = await repository.labelNamesByCustomer(db, accountId, rows.map((row) => row.id));
