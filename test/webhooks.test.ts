@@ -171,6 +171,22 @@ describeEachDatabase('webhooks', (kind: DatabaseKind) => {
     expect((await deliveries(all.id)).total).toBe(5);
   });
 
+  it('customer.updated from edit-customer carries the labels as get-customer shows them; an edit that changes nothing records nothing', async () => {
+    await subscribe(['customer.updated']);
+    await addCustomer('972501234567');
+    for (const label of ['vip', 'lead']) {
+      expect((await ctx.call('POST', api('add-new-label'), { label_name: label })).statusCode).toBe(200);
+      expect((await ctx.call('POST', api('add-customer-to-label'), { customer_phone: '972501234567', label_name: label })).statusCode).toBe(200);
+    }
+    const edit = { customer_phone: '972501234567', name: 'Renamed', email: 'r@example.com', source: 'ads', utm_campaign: 'spring', plan: 'gold' };
+    expect((await ctx.call('POST', api('edit-customer'), edit)).statusCode).toBe(200);
+    expect((await ctx.call('POST', api('edit-customer'), edit)).statusCode).toBe(200); // no change: no event
+    await worker.runDue();
+    const customer = (await ctx.call('GET', api('get-customer'), { customer_phone: '972501234567' })).json().customer;
+    expect(customer.labels).toEqual(['lead', 'vip']);
+    expect(bodies()).toEqual([{ type: 'customer.updated', timestamp: ctx.clock.now().toISOString(), data: customer }]);
+  });
+
   it('records message.received, message.status, a reopened conversation and template.status_changed from the ingest path', async () => {
     await subscribe();
     const phone = '972501234567';

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { preparedQuery } from '../../db/prepared.js';
 import type { DB } from '../../db/tables.js';
 import { newId } from '../../ids.js';
 import { enqueueJob, isPostgres } from '../../jobs/queue.js';
@@ -31,6 +32,11 @@ export interface RecordedEvent {
   deliveries: number;
 }
 
+/** Every recorded event asks for these first (most accounts have none): compiled once. */
+const activeSubscriptions = preparedQuery((db, accountId: string) =>
+  db.selectFrom('webhook_subscriptions').select(['id', 'events']).where('account_id', '=', accountId).where('status', '=', 'active').orderBy('created_at'),
+);
+
 /**
  * The outbox: records an event and one delivery job per active subscription of the account that asks
  * for its type, in the caller's transaction `trx`, so the event exists exactly when the change that
@@ -52,15 +58,27 @@ export async function recordEvent(
   orderingKey: string | null,
   occurredAt: Date,
 ): Promise<RecordedEvent | undefined> {
-  const subscriptions = await trx
-    .selectFrom('webhook_subscriptions')
-    .select(['id', 'events'])
-    .where('account_id', '=', accountId)
-    .where('status', '=', 'active')
-    .orderBy('created_at')
-    .execute();
+  return recordEventIfWanted(trx, accountId, type, () => data, orderingKey, occurredAt);
+}
+
+/**
+ * recordEvent with the event's data built by `build` only once a subscription is known to want the
+ * event: building it may read the database, and most accounts have no subscription. When `build`
+ * gives undefined, there is no event after all and nothing is stored.
+ */
+export async function recordEventIfWanted(
+  trx: Kysely<DB>,
+  accountId: string,
+  type: WebhookEventType,
+  build: () => unknown,
+  orderingKey: string | null,
+  occurredAt: Date,
+): Promise<RecordedEvent | undefined> {
+  const subscriptions = await activeSubscriptions(trx, accountId);
   const wanted = subscriptions.filter((subscription) => (JSON.parse(subscription.events) as string[]).includes(type));
   if (wanted.length === 0) return undefined;
+  const data = await build();
+  if (data === undefined) return undefined;
   if (orderingKey !== null && isPostgres(trx)) {
     // Jobs of a group run in id order, and ids are handed out at insert, not at commit. Holding this
     // lock to the end of the transaction makes two transactions of one key take ids in commit order.
