@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sandboxEndpoints } from './channels/sandbox/sandbox.routes.js';
@@ -76,9 +76,17 @@ async function untilDurable(deps: Deps, request: FastifyRequest, reply: FastifyR
   }
 }
 
-/** The access log: method, URL, client address, status and time, in one line (never a body or a key). */
-async function logRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+/**
+ * The access log: one line per request when it completes (method, URL, client address, status and
+ * time; never a body or a key), instead of Fastify's two (one when it arrives, one when it ends).
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
@@ -88,8 +96,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.BODY_LIMIT,
-    // One access-log line per request, written when it completes (logRequest), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     // Fastify accepts a hop count too; its type declarations omit it.
     trustProxy: deps.config.TRUST_PROXY as boolean | string[],
   });
@@ -101,7 +108,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     return reply.status(500).send({ error: true, message: UNEXPECTED_ERROR });
   });
   app.addHook('onSend', (request, reply, payload) => untilDurable(deps, request, reply, payload));
-  app.addHook('onResponse', logRequest);
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ error: true, message: 'Route not found' }));
   registerBodyParsers(app);
 

@@ -375,6 +375,28 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
       for (const secret of [t.apiKey, ADMIN_TOKEN, BEARER, BODY_VALUE]) expect(capture.text()).not.toContain(secret);
     });
 
+    it('writes one access-log line per request, when it completes: method, URL, status and time, no key', async () => {
+      const capture = logCapture();
+      const app = await buildApp({ ...ctx.deps, logger: capture.logger });
+      try {
+        const response = await app.inject({ method: 'GET', url: `${api('get-customer')}?customer_phone=${PHONE}`, headers: { 'mumble-api-key': t.apiKey } });
+        expect(response.statusCode).toBe(404);
+      } finally {
+        await app.close();
+      }
+      const access = capture.lines().filter((line) => line.req || line.res);
+      expect(access).toEqual([
+        expect.objectContaining({
+          level: 30,
+          msg: 'request completed',
+          req: expect.objectContaining({ method: 'GET', url: `${api('get-customer')}?customer_phone=${PHONE}` }),
+          res: { statusCode: 404 },
+          responseTime: expect.any(Number),
+        }),
+      ]);
+      expect(capture.text()).not.toContain(t.apiKey);
+    });
+
     it('Fastify\'s own error log lines go through the same serializer', async () => {
       const capture = logCapture();
       const app = Fastify({ loggerInstance: capture.logger });
