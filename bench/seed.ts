@@ -249,7 +249,7 @@ function sqliteWriter(path: string): BulkWriter {
   mkdirSync(dirname(file), { recursive: true });
   const connection = new SQLite(file);
   // A seed is rebuilt, not recovered: no journal and no fsync while loading. The file is switched to
-  // WAL at the end, as the server keeps it (and the server opens it with synchronous = FULL).
+  // WAL at the end, as the server keeps it (the server opens it with synchronous = NORMAL and group commit).
   connection.pragma('journal_mode = OFF');
   connection.pragma('synchronous = OFF');
   // The rows reference each other correctly by construction (the bench test checks a sample).
