@@ -130,6 +130,31 @@ describeEachDatabase('WhatsApp webhook endpoint', (kind) => {
       expect(await jobs()).toHaveLength(1);
     });
 
+    it('deliveries arriving together (stored in one transaction on SQLite) each get their own answer: one row and one job per distinct body', async () => {
+      const bodies = Array.from({ length: 12 }, (_, n) => JSON.stringify(statusDelivery(IDS, { wamid: `wamid.B${n}`, status: 'read', recipient: '972501234567', timestamp: n })));
+      // The first body three times over and the second twice, all in flight at once.
+      const sent = [...bodies, bodies[0], bodies[1], bodies[0]];
+      const responses = await Promise.all(sent.map((raw) => signed(raw)));
+      expect(responses.map((response) => response.statusCode)).toEqual(sent.map(() => 200));
+      const rows = await inbox();
+      expect(rows.map((row) => row.body).sort()).toEqual([...bodies].sort());
+      expect((await jobs()).map((job) => JSON.parse(job.payload).inboxId).sort()).toEqual(rows.map((row) => row.id).sort());
+    });
+
+    it('when the store fails, every delivery in flight is refused (500, so Meta retries) and none is acknowledged', async () => {
+      const db = ctx.deps.database.db;
+      const failing = Object.create(db, { transaction: { value: () => ({ execute: () => Promise.reject(new Error('disk I/O error')) }) } });
+      ctx.deps.database.db = failing;
+      try {
+        const bodies = Array.from({ length: 5 }, (_, n) => JSON.stringify(statusDelivery(IDS, { wamid: `wamid.F${n}`, status: 'read', recipient: '1', timestamp: n })));
+        const responses = await Promise.all(bodies.map((raw) => signed(raw)));
+        expect(responses.map((response) => response.statusCode)).toEqual(bodies.map(() => 500));
+      } finally {
+        ctx.deps.database.db = db;
+      }
+      expect(await inbox()).toEqual([]);
+    });
+
     it('different deliveries are stored apart', async () => {
       for (const status of ['sent', 'delivered', 'read'] as const) {
         const response = await signed(JSON.stringify(statusDelivery(IDS, { wamid: 'wamid.Y', status, recipient: '1', timestamp: 1 })));

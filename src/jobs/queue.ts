@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { preparedQuery } from '../db/prepared.js';
 import type { DB, JobRow } from '../db/tables.js';
 import { notifyJobsEnqueued } from './wakeup.js';
 
@@ -39,21 +40,24 @@ export function isPostgres(db: Kysely<DB>): boolean {
  * commits (an outbox): a rollback takes the job with it.
  */
 export async function enqueueJob(db: Kysely<DB>, job: NewJob): Promise<number> {
-  const row = await db
-    .insertInto('jobs')
-    .values({
-      type: job.type,
-      payload: JSON.stringify(job.payload ?? null),
-      group_key: job.groupKey ?? null,
-      run_at: job.runAt ? job.runAt.toISOString() : ASAP,
-      max_attempts: job.maxAttempts ?? 25,
-      created_at: (job.now ?? new Date()).toISOString(),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const [row] = await insertJob(
+    db,
+    job.type,
+    JSON.stringify(job.payload ?? null),
+    job.groupKey ?? null,
+    job.runAt ? job.runAt.toISOString() : ASAP,
+    job.maxAttempts ?? 25,
+    (job.now ?? new Date()).toISOString(),
+  );
   notifyJobsEnqueued();
   return Number(row.id);
 }
+
+/** Every outbox write and webhook delivery enqueues: compiled once. */
+const insertJob = preparedQuery(
+  (db, type: string, payload: string, groupKey: string | null, runAt: string, maxAttempts: number, createdAt: string) =>
+    db.insertInto('jobs').values({ type, payload, group_key: groupKey, run_at: runAt, max_attempts: maxAttempts, created_at: createdAt }).returning('id'),
+);
 
 export interface ClaimOptions {
   /** Lease length per job type (ms): the time the claimer has before the job may be claimed again. */

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { preparedQuery } from '../../db/prepared.js';
 import type { DB, WhatsAppChannelsTable, WhatsAppWebhookInboxTable } from '../../db/tables.js';
 
 export type WhatsAppChannelRow = Selectable<WhatsAppChannelsTable>;
@@ -68,14 +69,18 @@ export async function setAccountChannelType(db: Kysely<DB>, accountId: string, t
 
 /** Stores a delivery once per body; returns its id when it is new, undefined for a redelivery. */
 export async function insertInboxEvent(db: Kysely<DB>, row: Pick<WebhookInboxRow, 'id' | 'body_sha256' | 'body' | 'received_at'>): Promise<string | undefined> {
-  const inserted = await db
-    .insertInto('whatsapp_webhook_inbox')
-    .values({ ...row, processed_at: null, outcome: null, unrouted_phone_number_ids: null, last_error: null, processed_by: null })
-    .onConflict((oc) => oc.column('body_sha256').doNothing())
-    .returning('id')
-    .executeTakeFirst();
+  const [inserted] = await insertInboxRow(db, row.id, row.body_sha256, row.body, row.received_at);
   return inserted?.id;
 }
+
+/** Every WhatsApp webhook delivery: compiled once. */
+const insertInboxRow = preparedQuery((db, id: string, bodySha256: string, body: string, receivedAt: string) =>
+  db
+    .insertInto('whatsapp_webhook_inbox')
+    .values({ id, body_sha256: bodySha256, body, received_at: receivedAt, processed_at: null, outcome: null, unrouted_phone_number_ids: null, last_error: null, processed_by: null })
+    .onConflict((oc) => oc.column('body_sha256').doNothing())
+    .returning('id'),
+);
 
 export function findInboxEvent(db: Kysely<DB>, id: string): Promise<WebhookInboxRow | undefined> {
   return db.selectFrom('whatsapp_webhook_inbox').selectAll().where('id', '=', id).executeTakeFirst();
