@@ -63,10 +63,10 @@ export async function readPage<Row>(
   page: number,
   perPage: number,
   count: () => Promise<number>,
-  readRows: (limit: number, offset: number) => Promise<Row[]>,
+  readRows: (limit: number, offset: number, total: number) => Promise<Row[]>,
 ): Promise<{ rows: Row[]; total: number; pages: number }> {
   const total = await count();
   const offset = (page - 1) * perPage;
-  const rows = offset < total ? await readRows(perPage, offset) : [];
+  const rows = offset < total ? await readRows(perPage, offset, total) : [];
   return { rows, total, pages: Math.ceil(total / perPage) };
 }

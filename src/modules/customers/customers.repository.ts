@@ -95,31 +95,42 @@ export async function adjustCustomersCount(db: Kysely<DB>, accountId: string, de
 }
 
 /**
- * One page in creation order (oldest first, ties by id). The (account_id, created_at, id) index
- * alone is walked to the page's first key (an index-only scan on PostgreSQL), and the page is read
- * as the range of that index from this key. With the offset in the query that reads full rows,
- * PostgreSQL fetched every skipped row from the table (975,000 for the last pages of 1,000,000
- * customers); reading the page's rows back by id instead of as a range costs a primary-key lookup
- * a row, which made the first pages 3 to 5 times slower on SQLite.
+ * One page in creation order (oldest first, ties by id), of an account with `total` customers (read
+ * in the same snapshot). The (account_id, created_at, id) index alone is walked to the page's edge
+ * (an index-only scan on PostgreSQL), and the page is read as the range of that index from there.
+ * The walk starts from whichever end is nearer: a page in the back half is found by walking back
+ * from the last customer, so no page walks more than half the index. With the offset in the query
+ * that reads full rows, PostgreSQL fetched every skipped row from the table (975,000 for the last
+ * pages of 1,000,000 customers); reading the page's rows back by id instead of as a range costs a
+ * primary-key lookup a row, which made the first pages 3 to 5 times slower on SQLite.
  */
-export function listCustomersPage(db: Kysely<DB>, accountId: string, limit: number, offset: number): Promise<CustomerRow[]> {
-  const firstKey = db
+export async function listCustomersPage(db: Kysely<DB>, accountId: string, limit: number, offset: number, total: number): Promise<CustomerRow[]> {
+  const rowsOnPage = Math.min(limit, total - offset);
+  if (rowsOnPage <= 0) return [];
+  const after = total - offset - rowsOnPage;
+  if (offset <= after) return pageWalkedFrom(db, accountId, 'asc', offset, rowsOnPage);
+  return (await pageWalkedFrom(db, accountId, 'desc', after, rowsOnPage)).reverse();
+}
+
+/** `count` rows in `direction` order, starting `skip` index entries from that end. */
+function pageWalkedFrom(db: Kysely<DB>, accountId: string, direction: 'asc' | 'desc', skip: number, count: number): Promise<CustomerRow[]> {
+  const edge = db
     .selectFrom('customers')
     .select(['created_at', 'id'])
     .where('account_id', '=', accountId)
-    .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('created_at', direction)
+    .orderBy('id', direction)
     .limit(1)
-    .offset(offset)
+    .offset(skip)
     .$asTuple('created_at', 'id');
   return db
     .selectFrom('customers')
     .selectAll()
     .where('account_id', '=', accountId)
-    .where((eb) => eb(eb.refTuple('created_at', 'id'), '>=', firstKey))
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(limit)
+    .where((eb) => eb(eb.refTuple('created_at', 'id'), direction === 'asc' ? '>=' : '<=', edge))
+    .orderBy('created_at', direction)
+    .orderBy('id', direction)
+    .limit(count)
     .execute();
 }
 

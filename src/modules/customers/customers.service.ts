@@ -249,16 +249,23 @@ export async function getCustomer(deps: Deps, accountId: string, phone: string):
   return toCustomerRecord(customer, labels.get(customer.id) ?? []);
 }
 
-/** A page of customers in three queries whatever the account's size: the kept count, the page, its labels. */
+/**
+ * A page of customers in three queries whatever the account's size: the kept count, the page, its
+ * labels; in one snapshot, as the page is found from the end when that is nearer, which takes the count.
+ */
 export async function listCustomers(deps: Deps, accountId: string, page: number) {
-  const { db } = deps.database;
-  const { rows, total, pages } = await readPage(
-    page,
-    PER_PAGE,
-    () => repository.customersCount(db, accountId),
-    (limit, offset) => repository.listCustomersPage(db, accountId, limit, offset),
-  );
-  const labels = await repository.labelNamesByCustomer(db, accountId, rows.map((row) => row.id));
+  const { rows, total, pages, labels } = await deps.database.db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const found = await readPage(
+        page,
+        PER_PAGE,
+        () => repository.customersCount(trx, accountId),
+        (limit, offset, total) => repository.listCustomersPage(trx, accountId, limit, offset, total),
+      );
+      return { ...found, labels: await repository.labelNamesByCustomer(trx, accountId, found.rows.map((row) => row.id)) };
+    });
   return {
     customers: rows.map((row) => toCustomerRecord(row, labels.get(row.id) ?? [])),
     total,
