@@ -11,7 +11,7 @@
 // --cpu-prof and writes its profile there), BENCH_NO_REPORT (set: write nothing under bench/ or docs/),
 // BENCH_KEEP (a directory: seeded databases are kept there, and in the schema openmumble_bench_kept, and reused).
 import { createHmac, randomInt } from 'node:crypto';
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -222,7 +222,17 @@ async function measure(server: StartedProcess, request?: (shape: RequestShape) =
   return { ...result, cpu_ms_per_request: result.requests > 0 ? +(cpu / result.requests).toFixed(3) : 0 };
 }
 
+/**
+ * Waits for the kernel to write back what the previous server left dirty (a SQLite database that took
+ * thousands of writes a second): its writeback runs on the same two cores and otherwise takes a third
+ * off the next measurement.
+ */
+function quiesce(): void {
+  execFileSync('sync');
+}
+
 async function measureBare(): Promise<LoadResult> {
+  quiesce();
   const bare = await startIpcProcess('bench/bare-server.mjs', {});
   try {
     const result = await measure(bare);
@@ -284,6 +294,7 @@ function warmPageCache(url: string): void {
 }
 
 async function benchDatabase(name: 'sqlite' | 'postgres', url: string, dir: string, bare: () => number): Promise<DatabaseResults> {
+  quiesce();
   warmPageCache(url);
   const env: Record<string, string> = {
     DATABASE_URL: url,
