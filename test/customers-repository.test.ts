@@ -1,30 +1,20 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { CustomerRow } from '../src/db/tables.js';
 import * as repository from '../src/modules/customers/customers.repository.js';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './helpers.js';
+import { createTestDatabase, customerRow, describeEachDatabase, type TestDatabase } from './helpers.js';
 
 /** The compiled-once statements of add-new-customer and edit-customer, on both databases. */
 describeEachDatabase('customers repository (compiled statements)', (kind) => {
   let test: TestDatabase;
-  const row: CustomerRow = {
+  const row = customerRow({
     id: 'c1',
     account_id: 'a1',
     phone: '972501234567',
     name: 'Dana',
-    email: null,
     source: 'web',
-    country: 'IL',
-    conversation_status: 'new',
-    last_interaction_at: null,
-    last_inbound_at: null,
-    agent_id: null,
-    team_id: null,
     bot: 'AI',
     custom_fields: '{"plan":"gold"}',
-    attribution: '{}',
     created_at: '2026-01-01T00:00:00.000Z',
-    updated_at: '2026-01-01T00:00:00.000Z',
-  };
+  });
   beforeEach(async () => {
     test = await createTestDatabase(kind);
     await test.database.db.insertInto('accounts').values({ id: 'a1', name: 'one', created_at: '2026-01-01T00:00:00.000Z' }).execute();

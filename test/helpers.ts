@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.js';
 import { ManualClock } from '../src/clock.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrateToLatest, openDatabase, type Database } from '../src/db/database.js';
+import type { CustomerRow } from '../src/db/tables.js';
 import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
 import { createAccount, createApiKey } from '../src/modules/accounts/accounts.service.js';
 import { ManualScheduler } from '../src/scheduler.js';
@@ -190,5 +191,25 @@ export async function createSecondInstance(ctx: TestContext, config: Partial<Con
       await app.close();
       await closeDeps(deps);
     },
+  };
+}
+
+/** A customer row as the service stores one, for tests that insert rows directly: empty where not given. */
+export function customerRow(fields: Pick<CustomerRow, 'id' | 'account_id' | 'phone' | 'created_at'> & Partial<CustomerRow>): CustomerRow {
+  return {
+    name: null,
+    email: null,
+    source: null,
+    country: 'IL',
+    conversation_status: 'new',
+    last_interaction_at: null,
+    last_inbound_at: null,
+    agent_id: null,
+    team_id: null,
+    bot: null,
+    custom_fields: '{}',
+    attribution: '{}',
+    updated_at: fields.created_at,
+    ...fields,
   };
 }

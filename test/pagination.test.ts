@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { adjustCustomersCount, insertCustomer } from '../src/modules/customers/customers.repository.js';
 import { newId } from '../src/ids.js';
 import { UNLIMITED, api, newTenant } from './api.js';
-import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { createTestContext, customerRow, describeEachDatabase, type TestContext } from './helpers.js';
 
 const PER_PAGE = 250;
 
@@ -22,25 +22,7 @@ async function insertCustomers(ctx: TestContext, accountId: string, sameInstant:
   });
   await ctx.deps.database.db.transaction().execute(async (trx) => {
     for (const row of rows) {
-      await insertCustomer(trx, {
-        id: row.id,
-        account_id: accountId,
-        phone: row.phone,
-        name: null,
-        email: null,
-        source: null,
-        country: 'IL',
-        conversation_status: 'new',
-        last_interaction_at: null,
-        last_inbound_at: null,
-        agent_id: null,
-        team_id: null,
-        bot: null,
-        custom_fields: '{}',
-        attribution: '{}',
-        created_at: row.at,
-        updated_at: row.at,
-      });
+      await insertCustomer(trx, customerRow({ id: row.id, account_id: accountId, phone: row.phone, created_at: row.at }));
     }
     await adjustCustomersCount(trx, accountId, rows.length);
   });
