@@ -56,9 +56,13 @@ export class DirectoryMediaStore implements MediaStore {
         yield chunk;
       }
     };
+    const file = createWriteStream(path, { flags: 'wx' });
     try {
-      await pipeline(Readable.from(counted()), createWriteStream(path, { flags: 'wx' }));
+      await pipeline(Readable.from(counted()), file);
     } catch (error) {
+      // Content refused at its first chunk fails the pipeline while the file may still be opening: it
+      // would be created after the rm below. Remove it once the stream has let go of it.
+      if (!file.closed) await new Promise<void>((closed) => file.once('close', () => closed()));
       await rm(path, { force: true });
       throw error;
     }
