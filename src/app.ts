@@ -19,6 +19,11 @@ import { templateEndpoints } from './modules/templates/templates.routes.js';
 import { webhookEndpoints } from './modules/webhooks/webhooks.routes.js';
 import { registerWhatsAppWebhookRoutes } from './modules/whatsapp/whatsapp.webhook-routes.js';
 import { VERSION } from './version.js';
+import type { AppRoute } from './http/app-route.js';
+import { registerAppApi } from './modules/auth/app-api.js';
+import { authAppRoutes } from './modules/auth/auth.routes.js';
+import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
+import { peopleAppRoutes } from './modules/people/people.routes.js';
 
 /** Every Mumble API endpoint, in the reference's order. */
 export const mumbleEndpoints: Endpoint[] = [
@@ -31,8 +36,11 @@ export const mumbleEndpoints: Endpoint[] = [
   ...sandboxEndpoints,
 ] as Endpoint[];
 
+/** The inbox API under /app/api (cookie sessions), for the web inbox and any other client. */
+export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes];
+
 export function openApiDocument() {
-  return buildOpenApiDocument(mumbleEndpoints, VERSION);
+  return buildOpenApiDocument(mumbleEndpoints, appRoutes, VERSION);
 }
 
 /** Fastify's own 4xx errors, in the contract's envelope with messages of ours. */
@@ -128,6 +136,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   registerAdminRoutes(app, deps);
+  registerAppApi(app, deps, appRoutes);
   // Meta's webhooks: not under /mumbleapi, no API key; the raw body is signature-checked in its own scope.
   await registerWhatsAppWebhookRoutes(app, deps);
   registerEndpoints(app, mumbleEndpoints, {

@@ -109,6 +109,20 @@ const envSchema = z.object({
   // wait in PENDING until approved (by hand, or after SANDBOX_AUTO_APPROVE_TEMPLATES seconds).
   SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   SANDBOX_AUTO_APPROVE_TEMPLATES: z.coerce.number().int().min(0).optional(),
+  // People and the inbox (docs/inbox.md). PUBLIC_URL is where browsers reach this server (invitation
+  // links); without it a link is built from the request, or from HOST and PORT in the CLI.
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected the http(s) address browsers reach the server at, such as https://crm.example.com' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  SESSION_IDLE_TIMEOUT: duration.default(12 * 3_600_000),
+  SESSION_MAX_AGE: duration.default(30 * 86_400_000),
+  INVITATION_TTL: duration.default(7 * 86_400_000),
+  // Sign-in attempts per email and per client address, each per 15 minutes.
+  SIGN_IN_LIMIT_PER_EMAIL: positiveInt.default(10),
+  SIGN_IN_LIMIT_PER_IP: positiveInt.default(50),
+  // How long live events are kept for clients that reconnect with Last-Event-ID (at least 10 minutes).
+  LIVE_EVENTS_RETENTION: duration.default(3_600_000),
 });
 
 export type Config = z.output<typeof envSchema>;

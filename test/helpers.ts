@@ -207,6 +207,8 @@ export function customerRow(fields: Pick<CustomerRow, 'id' | 'account_id' | 'pho
     agent_id: null,
     team_id: null,
     bot: null,
+    bot_paused_at: null,
+    bot_paused_by: null,
     custom_fields: '{}',
     attribution: '{}',
     updated_at: fields.created_at,

@@ -13,6 +13,8 @@ export interface AccountsTable {
   created_at: string;
   /** Rows in `customers` of this account: moved in the same transaction as each insert and delete of one. */
   customers_count: Generated<number>;
+  /** 1: agents (role `agent`) do not see unassigned conversations. */
+  hide_unassigned: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -40,6 +42,9 @@ export interface CustomersTable {
   agent_id: string | null;
   team_id: string | null;
   bot: string | null;
+  /** A person took the conversation over from its bot (and who); null while the bot may answer. */
+  bot_paused_at: string | null;
+  bot_paused_by: string | null;
   custom_fields: string;
   attribution: string;
   created_at: string;
@@ -67,11 +72,94 @@ export interface CustomerLabelsTable {
   created_at: string;
 }
 
+/** An agent: an assignable name, and a person who signs in once it has an email (and a password). */
 export interface AgentsTable {
   id: string;
   account_id: string;
   name: string;
   email: string | null;
+  /** lower(trim(email)): unique across the server. */
+  email_normalized: string | null;
+  /** 'admin' | 'supervisor' | 'agent'. */
+  role: Generated<string>;
+  /** Argon2id (PHC string); null until the person sets a password. */
+  password_hash: string | null;
+  disabled_at: string | null;
+  failed_sign_ins: Generated<number>;
+  last_failed_sign_in_at: string | null;
+  created_at: string;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  agent_id: string;
+  account_id: string;
+  created_at: string;
+}
+
+/** A signed-in browser; `id` is the SHA-256 of the cookie's token. */
+export interface SessionsTable {
+  id: string;
+  agent_id: string;
+  account_id: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end; the idle end is last_seen_at + the idle timeout. */
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** A one-time link to set a password; `id` is the SHA-256 of the link's token. */
+export interface InvitationsTable {
+  id: string;
+  agent_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A private note on a conversation: never sent to WhatsApp, never shown by the Mumble API. */
+export interface NotesTable {
+  id: string;
+  account_id: string;
+  customer_id: string;
+  agent_id: string | null;
+  text: string;
+  created_at: string;
+}
+
+export interface ConversationReadsTable {
+  agent_id: string;
+  customer_id: string;
+  /** PostgreSQL returns a bigint as a string. */
+  last_read_message_id: number | string;
+  read_at: string;
+}
+
+export interface CannedResponsesTable {
+  id: string;
+  account_id: string;
+  shortcut: string;
+  title: string;
+  text: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What the inbox streams (SSE); `id` is the event id, and PostgreSQL returns it as a string. */
+export interface LiveEventsTable {
+  id: Generated<number | string>;
+  account_id: string;
+  type: string;
+  customer_id: string | null;
+  /** The customer's assignment when the event happened, and before it (an assignment moves visibility). */
+  agent_id: string | null;
+  team_id: string | null;
+  previous_agent_id: string | null;
+  previous_team_id: string | null;
+  /** Only this person receives the event (their unread counts). */
+  recipient_agent_id: string | null;
+  payload: string;
   created_at: string;
 }
 
@@ -184,6 +272,11 @@ export interface MessagesTable {
   media_mime_type: string | null;
   media_filename: string | null;
   template_id: string | null;
+  /** Outbound: 'agent' | 'bot' | 'api' | 'campaign'; null for inbound. */
+  sender_type: string | null;
+  sender_agent_id: string | null;
+  /** Structured content beyond the text (contacts, order items, location, reaction target), JSON. */
+  content: string | null;
   business_phone: string;
   status: string;
   error_code: number | null;
@@ -274,6 +367,13 @@ export interface DB {
   templates: TemplatesTable;
   whatsapp_channels: WhatsAppChannelsTable;
   whatsapp_webhook_inbox: WhatsAppWebhookInboxTable;
+  team_members: TeamMembersTable;
+  sessions: SessionsTable;
+  invitations: InvitationsTable;
+  notes: NotesTable;
+  conversation_reads: ConversationReadsTable;
+  canned_responses: CannedResponsesTable;
+  live_events: LiveEventsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -290,3 +390,8 @@ export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type NewMessageRow = Insertable<MessagesTable>;
 export type TemplateRow = Selectable<TemplatesTable>;
+export type AgentRow = Selectable<AgentsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type NoteRow = Selectable<NotesTable>;
+export type CannedResponseRow = Selectable<CannedResponsesTable>;
+export type LiveEventRow = Selectable<LiveEventsTable>;

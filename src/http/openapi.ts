@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AppRoute } from './app-route.js';
 import type { Endpoint } from './endpoint.js';
 import { methodsOf } from './endpoint.js';
 
@@ -22,11 +23,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return rest;
 }
 
-function errorResponses(endpoint: Endpoint) {
+function envelopeResponses(errors: Array<{ status: number; message: string }>) {
   const byStatus = new Map<number, string[]>();
-  for (const { status, message } of [...endpoint.errors, ...COMMON_ERRORS]) {
-    byStatus.set(status, [...(byStatus.get(status) ?? []), message]);
-  }
+  for (const { status, message } of errors) byStatus.set(status, [...(byStatus.get(status) ?? []), message]);
   return Object.fromEntries(
     [...byStatus].sort(([a], [b]) => a - b).map(([status, messages]) => [
       String(status),
@@ -41,6 +40,10 @@ function errorResponses(endpoint: Endpoint) {
       },
     ]),
   );
+}
+
+function errorResponses(endpoint: Endpoint) {
+  return envelopeResponses([...endpoint.errors, ...COMMON_ERRORS]);
 }
 
 /** Every POST accepts an idempotency key (src/http/idempotency.ts, docs/idempotency.md). */
@@ -106,8 +109,47 @@ function operation(endpoint: Endpoint, method: string) {
   };
 }
 
+/** Errors every inbox route can answer, besides its own. */
+const APP_COMMON_ERRORS = [
+  { status: 400, message: 'Invalid JSON body' },
+  { status: 413, message: 'Request body is too large' },
+  { status: 500, message: 'An unexpected error occurred' },
+];
+
+/** `/app/api/conversations/:id` → `/app/api/conversations/{id}`. */
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z_]\w*)/g, '{$1}');
+}
+
+function appOperation(route: AppRoute) {
+  const params = route.params ? jsonSchema(route.params, 'input') : undefined;
+  const query = route.query ? jsonSchema(route.query, 'input') : undefined;
+  const parameter = (where: 'path' | 'query', schema: Record<string, unknown>) =>
+    Object.entries((schema.properties ?? {}) as Record<string, object>).map(([name, property]) => ({
+      name,
+      in: where,
+      required: where === 'path' || ((schema.required ?? []) as string[]).includes(name),
+      schema: property,
+    }));
+  const parameters = [...(params ? parameter('path', params) : []), ...(query ? parameter('query', query) : [])];
+  const signedIn = route.access !== 'public';
+  return {
+    tags: ['Inbox'],
+    summary: route.summary,
+    operationId: `app_${route.method.toLowerCase()}_${route.path.replace(/^\/app\/api\//, '').replace(/[^A-Za-z0-9]+/g, '_')}`,
+    description: [route.description, route.access === 'admin' ? 'Admins only.' : undefined].filter(Boolean).join('\n\n'),
+    security: signedIn ? [{ Session: [] }] : [],
+    ...(parameters.length > 0 && { parameters }),
+    ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
+    responses: {
+      [String(route.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.output, 'output') } } },
+      ...envelopeResponses([...route.errors, ...APP_COMMON_ERRORS]),
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
-export function buildOpenApiDocument(endpoints: Endpoint[], version: string) {
+export function buildOpenApiDocument(endpoints: Endpoint[], appRoutes: AppRoute[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const endpoint of endpoints) {
     for (const url of [endpoint.path, ...(endpoint.aliases ?? [])]) {
@@ -120,8 +162,15 @@ export function buildOpenApiDocument(endpoints: Endpoint[], version: string) {
       }
     }
   }
+  for (const route of appRoutes) {
+    const url = openApiPath(route.path);
+    paths[url] = { ...paths[url], [route.method.toLowerCase()]: appOperation(route) };
+  }
   return {
     openapi: '3.1.0',
+    tags: [
+      { name: 'Inbox', description: 'The inbox API under /app/api: people sign in with a session cookie (docs/inbox.md). Not part of the Mumble API.' },
+    ],
     info: {
       title: 'openmumble: Mumble WhatsApp CRM API',
       version,
@@ -132,7 +181,15 @@ export function buildOpenApiDocument(endpoints: Endpoint[], version: string) {
     },
     servers: [{ url: '/' }],
     components: {
-      securitySchemes: { MumbleApiKey: { type: 'apiKey', in: 'header', name: 'Mumble-Api-Key' } },
+      securitySchemes: {
+        MumbleApiKey: { type: 'apiKey', in: 'header', name: 'Mumble-Api-Key' },
+        Session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'om_session',
+          description: 'The inbox API: the cookie set by POST /app/api/session. Every request that changes something also sends `X-OpenMumble-CSRF: 1`.',
+        },
+      },
     },
     paths,
   };

@@ -6,8 +6,11 @@ import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { MESSAGING_RULES, MemoryStore, RedisStore, ResilientStore, type RateLimitResult, type RateLimitStore, type Rule } from '../ratelimit/index.js';
 
-/** The contract's three layers, checked in this order: per client IP, per API key, messaging. */
-export type Bucket = 'ip' | 'key' | 'messaging';
+/**
+ * The contract's three layers, checked in this order: per client IP, per API key, messaging; and the
+ * inbox's sign-in attempts, per email and per client address.
+ */
+export type Bucket = 'ip' | 'key' | 'messaging' | 'sign_in_email' | 'sign_in_ip';
 
 export interface RateLimiter {
   check(bucket: Bucket, id: string): Promise<RateLimitResult>;
@@ -35,9 +38,11 @@ export function createRateLimiter({ config, clock, logger, metrics }: LimiterOpt
     ip: [{ limit: config.RATE_LIMIT_PER_IP, windowMs: MINUTE }],
     key: [{ limit: config.RATE_LIMIT_PER_KEY, windowMs: MINUTE }],
     messaging: MESSAGING_RULES,
+    sign_in_email: [{ limit: config.SIGN_IN_LIMIT_PER_EMAIL, windowMs: 15 * MINUTE }],
+    sign_in_ip: [{ limit: config.SIGN_IN_LIMIT_PER_IP, windowMs: 15 * MINUTE }],
   };
   const local = new MemoryStore();
-  let stores: Record<Bucket, RateLimitStore> = { ip: local, key: local, messaging: local };
+  let stores: Record<Bucket, RateLimitStore> = { ip: local, key: local, messaging: local, sign_in_email: local, sign_in_ip: local };
   let redis: RedisStore | undefined;
   let connected = Promise.resolve();
 
@@ -55,6 +60,9 @@ export function createRateLimiter({ config, clock, logger, metrics }: LimiterOpt
       ip: open('ip'),
       key: open('key'),
       messaging: new ResilientStore({ primary: redis, fallback: { failMode: 'local', local }, onFallback: fallingBack('messaging') }),
+      // Guessing passwords must not get easier when Redis is down: fall back to this process's limits.
+      sign_in_email: new ResilientStore({ primary: redis, fallback: { failMode: 'local', local }, onFallback: fallingBack('sign_in_email') }),
+      sign_in_ip: new ResilientStore({ primary: redis, fallback: { failMode: 'local', local }, onFallback: fallingBack('sign_in_ip') }),
     };
   }
 

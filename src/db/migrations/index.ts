@@ -4,6 +4,7 @@ import * as messaging from './0002_messaging.js';
 import * as webhooksJobs from './0003_webhooks_jobs.js';
 import * as cloudApi from './0004_cloud_api.js';
 import * as customersCount from './0005_customers_count.js';
+import * as peopleInbox from './0006_people_inbox.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_webhooks_jobs': webhooksJobs,
   '0004_cloud_api': cloudApi,
   '0005_customers_count': customersCount,
+  '0006_people_inbox': peopleInbox,
 };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import type { Account, ApiKeyRow, DB } from '../../db/tables.js';
 
-export async function insertAccount(db: Kysely<DB>, account: Omit<Account, 'messaging_enabled' | 'channel_type' | 'customers_count'>): Promise<void> {
+export async function insertAccount(db: Kysely<DB>, account: Omit<Account, 'messaging_enabled' | 'channel_type' | 'customers_count' | 'hide_unassigned'>): Promise<void> {
   await db.insertInto('accounts').values(account).execute();
 }
 

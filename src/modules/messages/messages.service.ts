@@ -36,7 +36,8 @@ import {
 export type SentMessage = { id: number; message_wa_id: string | null };
 
 /** What a new outbound message row holds besides its bookkeeping. */
-type MessageContent = Pick<NewMessageRow, 'type' | 'text'> & Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id'>>;
+type MessageContent = Pick<NewMessageRow, 'type' | 'text'> &
+  Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'sender_type' | 'sender_agent_id'>>;
 
 function requireMessagingEnabled(account: Account): void {
   if (!account.messaging_enabled) throw new ApiError(401, MESSAGING_DISABLED);
@@ -68,6 +69,8 @@ async function deliver(
   const channel = await deps.channels.forAccount(account);
   const createdAt = now(deps);
   const id = await repository.insertOutboundMessage(db, {
+    // Sent through the Mumble API unless the caller says who sent it (a person in the inbox, a bot, a campaign).
+    sender_type: 'api',
     ...content,
     account_id: account.id,
     customer_id: customer.id,

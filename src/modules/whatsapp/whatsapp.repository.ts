@@ -5,12 +5,6 @@ import type { DB, WhatsAppChannelsTable, WhatsAppWebhookInboxTable } from '../..
 export type WhatsAppChannelRow = Selectable<WhatsAppChannelsTable>;
 export type WebhookInboxRow = Selectable<WhatsAppWebhookInboxTable>;
 
-/** A unique constraint refused the write (both dialects). */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 export function findChannelByAccount(db: Kysely<DB>, accountId: string): Promise<WhatsAppChannelRow | undefined> {
   return db.selectFrom('whatsapp_channels').selectAll().where('account_id', '=', accountId).executeTakeFirst();
 }

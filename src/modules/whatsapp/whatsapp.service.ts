@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '../../db/errors.js';
 import { z } from 'zod';
 import { SecretKeyMissingError, tokenCipherFor, TokenDecryptionError } from '../../channels/cloud-api/token-crypto.js';
 import { toStoredTime } from '../../db/time.js';
@@ -115,7 +116,7 @@ export async function connectChannel(deps: Deps, accountId: string, raw: unknown
     });
   } catch (error) {
     // Two accounts claiming one number at the same moment: the unique index decides.
-    if (repository.isUniqueViolation(error)) throw conflict(PHONE_NUMBER_ID_TAKEN);
+    if (isUniqueViolation(error)) throw conflict(PHONE_NUMBER_ID_TAKEN);
     throw error;
   }
 }

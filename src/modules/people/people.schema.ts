@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js';
+
+/**
+ * The one validator of people's fields: the admin API, the CLI and the inbox's admin screens all
+ * parse with these, so a value one accepts the others accept too.
+ */
+export const ROLES = ['admin', 'supervisor', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const personName = z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(255, 'name is too long');
+export const personEmail = z
+  .string({ error: 'email must be a string' })
+  .trim()
+  .max(254, 'email is too long')
+  .pipe(z.email('email is not valid'));
+export const personRole = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
+export const password = z
+  .string({ error: 'password must be a string' })
+  .min(MIN_PASSWORD_LENGTH, `password must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(MAX_PASSWORD_LENGTH, `password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+
+/** lower(trim(email)): how emails are compared (unique across the server, case-insensitive). */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export const newPersonInput = z
+  .strictObject({
+    name: personName,
+    email: personEmail.optional(),
+    role: personRole.optional(),
+    password: password.optional(),
+  })
+  .refine((input) => input.password === undefined || input.email !== undefined, { message: 'a password needs an email to sign in with', path: ['password'] });
+export type NewPersonInput = z.output<typeof newPersonInput>;
+
+export const personPatchInput = z.strictObject({
+  name: personName.optional(),
+  email: personEmail.nullable().optional(),
+  role: personRole.optional(),
+  password: password.optional(),
+  disabled: z.boolean({ error: 'disabled must be true or false' }).optional(),
+});
+export type PersonPatchInput = z.output<typeof personPatchInput>;
+
+/** An account's name, for the admin API and the CLI alike. */
+export const accountName = z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(255, 'name is too long');
