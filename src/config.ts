@@ -122,10 +122,13 @@ const envSchema = z.object({
   SIGN_IN_LIMIT_PER_EMAIL: positiveInt.default(10),
   SIGN_IN_LIMIT_PER_IP: positiveInt.default(50),
   // How long live events are kept for clients that reconnect with Last-Event-ID (at least 10 minutes).
-  LIVE_EVENTS_RETENTION: duration.default(3_600_000),
+  LIVE_EVENTS_RETENTION: duration.refine((ms) => ms >= 600_000, 'must be at least 10m (clients resume from the last 10 minutes)').default(3_600_000),
 });
 
 export type Config = z.output<typeof envSchema>;
+
+/** Every variable the server reads. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
 export class ConfigError extends Error {}
 
