@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mumbleEndpoints, openApiDocument } from '../src/app.js';
+import { clientSchemaSource } from '../scripts/client-schema.js';
 
 describe('OpenAPI document', () => {
   const generated = openApiDocument();
@@ -8,6 +9,11 @@ describe('OpenAPI document', () => {
   it('matches the committed openapi.json (run `npm run openapi` after changing an endpoint)', () => {
     const committed = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'));
     expect(committed).toEqual(generated);
+  });
+
+  it("matches the typed client's committed types (run `npm run openapi` after changing an endpoint)", async () => {
+    const committed = readFileSync(new URL('../packages/client/src/schema.ts', import.meta.url), 'utf8');
+    expect(committed).toBe(await clientSchemaSource(generated));
   });
 
   it('documents every endpoint, its aliases and the POST form of read-only endpoints', () => {
