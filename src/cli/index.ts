@@ -6,6 +6,7 @@ import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
 import * as directory from '../modules/directory/directory.service.js';
 import { channelCommands } from '../modules/whatsapp/whatsapp.cli.js';
+import { backupCommands } from './backup.js';
 import { serve } from '../server.js';
 import { VERSION } from '../version.js';
 
@@ -131,6 +132,7 @@ export function buildCli(): Command {
   directoryCommands(program, 'teams', 'team');
   directoryCommands(program, 'bots', 'bot');
   channelCommands(program, withDeps);
+  backupCommands(program);
   return program;
 }
 
