@@ -119,6 +119,48 @@ describeEachDatabase('openmumble CLI', (kind) => {
     expect((await cli(group, 'list', '--account', account.id)).out.trim()).toBe('(none)');
   });
 
+  it('agents add --email makes a person with an invitation link; set, invite and --json lists', async () => {
+    const account = await createAccount('People Inc');
+    const added = await cli('agents', 'add', '--account', account.id, '--name', 'Dana', '--email', 'dana@cli.test', '--role', 'supervisor');
+    expect(added.failed, added.err).toBe(false);
+    const [, id] = new RegExp(`agent (${UUID}) added \\(Dana\\)`).exec(added.out)!;
+    expect(added.out).toMatch(/invitation link \(valid 7 days, shown only now\): http:\/\/127\.0\.0\.1:3000\/app\/invite\/[\w-]{40,}/);
+
+    const listed = JSON.parse((await cli('agents', 'list', '--account', account.id, '--json')).out);
+    expect(listed).toEqual([{ id, name: 'Dana', email: 'dana@cli.test', role: 'supervisor', disabled: false, has_password: false, created_at: expect.any(String) }]);
+
+    const set = await cli('agents', 'set', id, '--role', 'admin', '--disable');
+    expect(set.out).toContain(`agent ${id} updated (Dana, dana@cli.test, admin, disabled)`);
+    expect((await cli('agents', 'set', id, '--no-email', '--enable')).out).toContain(`agent ${id} updated (Dana, no email, admin)`);
+    expect((await cli('agents', 'invite', id)).err).toContain('This agent has no email to send an invitation to');
+    await cli('agents', 'set', id, '--email', 'dana2@cli.test');
+    expect((await cli('agents', 'invite', id)).out).toMatch(/invitation link .*\/app\/invite\//);
+
+    expect(JSON.parse((await cli('accounts', 'list', '--json')).out)).toContainEqual({ id: account.id, name: 'People Inc', created_at: expect.any(String) });
+    expect(JSON.parse((await cli('keys', 'list', '--account', account.id, '--json')).out)).toHaveLength(1);
+  });
+
+  it('teams members add, list (--json) and remove', async () => {
+    const account = await createAccount('Teams Inc');
+    const [, teamId] = new RegExp(`team (${UUID}) added`).exec((await cli('teams', 'add', '--account', account.id, '--name', 'Support')).out)!;
+    const [, agentId] = new RegExp(`agent (${UUID}) added`).exec((await cli('agents', 'add', '--account', account.id, '--name', 'Amy')).out)!;
+    expect((await cli('teams', 'members', 'add', teamId, agentId)).out).toContain(`agent ${agentId} is a member of team ${teamId}`);
+    expect(JSON.parse((await cli('teams', 'members', 'list', teamId, '--json')).out).map((member: { id: string }) => member.id)).toEqual([agentId]);
+    expect((await cli('teams', 'members', 'remove', teamId, agentId)).out).toContain(`agent ${agentId} left team ${teamId}`);
+    expect(JSON.parse((await cli('teams', 'members', 'list', teamId, '--json')).out)).toEqual([]);
+  });
+
+  it.each([
+    [['accounts', 'create', ''], 'name: name is required'],
+    [['agents', 'add', '--account', 'any', '--name', 'X', '--email', 'not-an-email'], 'email: email is not valid'],
+    [['agents', 'add', '--account', 'any', '--name', 'X', '--role', 'owner'], 'role: role must be one of admin, supervisor, agent'],
+    [['agents', 'set', 'any', '--role', 'owner'], 'role: role must be one of admin, supervisor, agent'],
+  ])('refuses %j with the admin API\'s message "%s"', async (args, message) => {
+    const result = await cli(...args);
+    expect(result).toMatchObject({ failed: true, out: '' });
+    expect(result.err).toContain(message);
+  });
+
   it.each([
     [['keys', 'create', '--account', 'no-such-account'], 'Account not found'],
     [['keys', 'list', '--account', 'no-such-account'], 'Account not found'],
@@ -158,8 +200,8 @@ describe('openmumble --help', () => {
   it.each([
     ['accounts', ['create', 'list']],
     ['keys', ['create', 'list', 'revoke']],
-    ['agents', ['add', 'list', 'remove']],
-    ['teams', ['add', 'list', 'remove']],
+    ['agents', ['add', 'list', 'set', 'invite', 'remove']],
+    ['teams', ['add', 'list', 'remove', 'members']],
     ['bots', ['add', 'list', 'remove']],
   ])('%s --help lists %j, each explained', (name, subcommands) => {
     const text = group(name).helpInformation();

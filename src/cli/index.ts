@@ -1,47 +1,29 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
-import { migrateToLatest, openDatabase } from '../db/database.js';
-import { closeDeps, createDeps, createLogger, type Deps } from '../deps.js';
+import { ConfigError } from '../config.js';
+import { migrateToLatest } from '../db/database.js';
+import { nameInput } from '../modules/people/people.schema.js';
 import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
 import * as directory from '../modules/directory/directory.service.js';
 import { channelCommands } from '../modules/whatsapp/whatsapp.cli.js';
 import { backupCommands } from './backup.js';
+import { peopleCommands } from './people.js';
+import { parseOrFail, print, withDeps } from './support.js';
 import { serve } from '../server.js';
 import { VERSION } from '../version.js';
 
-/** Runs a command against the configured database (migrated first, unless the command is `migrate`), then closes it. */
-async function withDeps<T>(work: (deps: Deps) => Promise<T>, { migrateFirst = true } = {}): Promise<void> {
-  const config = loadConfig();
-  // Without group commit: a command prints what it did as soon as it is done, so every commit is synced at once.
-  const database = openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
-  const deps = createDeps(config, { logger: createLogger('warn'), database });
-  try {
-    if (migrateFirst) await migrateToLatest(deps.database.db);
-    await work(deps);
-  } finally {
-    await closeDeps(deps);
-  }
-}
-
-function print(rows: object[]): void {
-  if (rows.length === 0) console.log('(none)');
-  else console.table(rows);
-}
-
 const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
 
-function directoryCommands(program: Command, table: DirectoryTable, noun: string): void {
+function directoryCommands(program: Command, table: Exclude<DirectoryTable, 'agents'>, noun: string): Command {
   const group = program.command(table).description(`manage an account's ${table}${table === 'bots' ? ' (flow bots)' : ''}`);
   const add = group
     .command('add')
     .description(`add ${article(noun)} to an account`)
     .requiredOption('--account <id>', 'account id')
     .requiredOption('--name <name>', `${noun} name`);
-  if (table === 'agents') add.option('--email <email>', 'agent email');
-  add.action((options: { account: string; name: string; email?: string }) =>
+  add.action((options: { account: string; name: string }) =>
     withDeps(async (deps) => {
-      const entry = await directory.addEntry(deps, table, options.account, { name: options.name, email: options.email });
+      const entry = await directory.addEntry(deps, table, options.account, parseOrFail(nameInput, { name: options.name }));
       console.log(`${noun} ${entry.id} added (${entry.name})`);
     }),
   );
@@ -49,10 +31,11 @@ function directoryCommands(program: Command, table: DirectoryTable, noun: string
     .command('list')
     .description(`list an account's ${table}`)
     .requiredOption('--account <id>', 'account id')
-    .action((options: { account: string }) =>
+    .option('--json', 'print JSON')
+    .action((options: { account: string; json?: boolean }) =>
       withDeps(async (deps) => {
         await accounts.requireAccount(deps, options.account);
-        print((await directory.listEntries(deps, table, options.account)).map(({ account_id: _account, ...entry }) => entry));
+        print((await directory.listEntries(deps, table, options.account)).map(({ account_id: _account, ...entry }) => entry), options);
       }),
     );
   group
@@ -65,6 +48,7 @@ function directoryCommands(program: Command, table: DirectoryTable, noun: string
         console.log(`${noun} ${id} removed`);
       }),
     );
+  return group;
 }
 
 export function buildCli(): Command {
@@ -90,7 +74,7 @@ export function buildCli(): Command {
     .argument('<name>', 'account name')
     .action((name: string) =>
       withDeps(async (deps) => {
-        const account = await accounts.createAccount(deps, name);
+        const account = await accounts.createAccount(deps, parseOrFail(nameInput, { name }).name);
         const key = await accounts.createApiKey(deps, account.id, 'default');
         console.log(`account ${account.id} created (${account.name})\nAPI key (shown only now): ${key.key}`);
       }),
@@ -98,7 +82,10 @@ export function buildCli(): Command {
   accountsCommand
     .command('list')
     .description('list accounts')
-    .action(() => withDeps(async (deps) => print((await accounts.listAccounts(deps)).map(({ id, name, created_at }) => ({ id, name, created_at })))));
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      withDeps(async (deps) => print((await accounts.listAccounts(deps)).map(({ id, name, created_at }) => ({ id, name, created_at })), options)),
+    );
 
   const keys = program.command('keys').description("manage an account's API keys");
   keys
@@ -116,7 +103,8 @@ export function buildCli(): Command {
     .command('list')
     .description("list an account's API keys (never the keys themselves)")
     .requiredOption('--account <id>', 'account id')
-    .action((options: { account: string }) => withDeps(async (deps) => print(await accounts.listApiKeys(deps, options.account))));
+    .option('--json', 'print JSON')
+    .action((options: { account: string; json?: boolean }) => withDeps(async (deps) => print(await accounts.listApiKeys(deps, options.account), options)));
   keys
     .command('revoke')
     .description('revoke an API key by id: it is refused at once')
@@ -128,9 +116,9 @@ export function buildCli(): Command {
       }),
     );
 
-  directoryCommands(program, 'agents', 'agent');
-  directoryCommands(program, 'teams', 'team');
+  const teams = directoryCommands(program, 'teams', 'team');
   directoryCommands(program, 'bots', 'bot');
+  peopleCommands(program, teams, withDeps);
   channelCommands(program, withDeps);
   backupCommands(program);
   return program;

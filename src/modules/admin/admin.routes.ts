@@ -3,20 +3,24 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
+import { describeIssue } from '../../http/app-route.js';
 import * as accounts from '../accounts/accounts.service.js';
 import type { DirectoryEntry, DirectoryTable } from '../directory/directory.repository.js';
 import * as directory from '../directory/directory.service.js';
+import { invitationUrl, publicBaseUrl } from '../people/invitations.js';
+import { accountSettingsInput, nameInput, newPersonInput, personPatchInput, teamMemberInput } from '../people/people.schema.js';
+import * as people from '../people/people.service.js';
 import { registerWhatsAppAdminRoutes } from '../whatsapp/whatsapp.admin-routes.js';
 
-const nameInput = z.object({ name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(255, 'name is too long') });
-const agentInput = nameInput.extend({ email: z.email('email is not valid').max(254).optional() });
 const idParams = z.object({ id: z.string().min(1).max(255) });
+const memberParams = z.object({ id: z.string().min(1).max(255), agentId: z.string().min(1).max(255) });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new ApiError(400, result.error.issues[0]?.message ?? 'Invalid input');
+  if (!result.success) throw new ApiError(400, describeIssue(result.error));
   return result.data;
 }
+
 
 /** Constant-time comparison of equal-length digests, so the token's length leaks nothing either. */
 function tokenMatches(given: string, expected: string): boolean {
@@ -24,14 +28,10 @@ function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-const ENTRY_KEY: Record<DirectoryTable, 'agent' | 'team' | 'bot'> = { agents: 'agent', teams: 'team', bots: 'bot' };
+const ENTRY_KEY: Record<Exclude<DirectoryTable, 'agents'>, 'team' | 'bot'> = { teams: 'team', bots: 'bot' };
 
 function presentEntry(table: DirectoryTable, entry: DirectoryEntry) {
-  return table === 'agents'
-    ? { id: entry.id, name: entry.name, email: entry.email ?? null, created_at: entry.created_at }
-    : table === 'bots'
-      ? { id: entry.id, name: entry.name, type: 'flow', created_at: entry.created_at }
-      : { id: entry.id, name: entry.name, created_at: entry.created_at };
+  return table === 'bots' ? { id: entry.id, name: entry.name, type: 'flow', created_at: entry.created_at } : { id: entry.id, name: entry.name, created_at: entry.created_at };
 }
 
 /**
@@ -76,12 +76,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
         return { success: true, message: 'API key revoked' };
       });
 
-      for (const table of ['agents', 'teams', 'bots'] as const) {
+      admin.patch('/accounts/:id', async (request) => {
+        const { id } = parse(idParams, request.params);
+        return { success: true, account: await people.updateAccountSettings(deps, id, parse(accountSettingsInput, request.body)) };
+      });
+
+      registerPeopleRoutes(admin, deps);
+      for (const table of ['teams', 'bots'] as const) {
         const key = ENTRY_KEY[table];
         admin.post(`/accounts/:id/${table}`, async (request, reply) => {
           const { id } = parse(idParams, request.params);
-          const input = parse(table === 'agents' ? agentInput : nameInput, request.body);
-          const entry = await directory.addEntry(deps, table, id, input);
+          const entry = await directory.addEntry(deps, table, id, parse(nameInput, request.body));
           return reply.status(201).send({ success: true, [key]: presentEntry(table, entry) });
         });
         admin.get(`/accounts/:id/${table}`, async (request) => {
@@ -89,15 +94,57 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
           await accounts.requireAccount(deps, id);
           return { success: true, [table]: (await directory.listEntries(deps, table, id)).map((entry) => presentEntry(table, entry)) };
         });
+      }
+      for (const table of ['agents', 'teams', 'bots'] as const) {
         admin.delete(`/${table}/:id`, async (request) => {
           const { id } = parse(idParams, request.params);
           await directory.removeEntry(deps, table, id);
-          return { success: true, message: `${key} removed` };
+          return { success: true, message: `${table.slice(0, -1)} removed` };
         });
       }
+      admin.get('/teams/:id/members', async (request) => {
+        const { id } = parse(idParams, request.params);
+        return { success: true, members: await people.listTeamMembers(deps, id) };
+      });
+      admin.post('/teams/:id/members', async (request) => {
+        const { id } = parse(idParams, request.params);
+        await people.addTeamMember(deps, id, parse(teamMemberInput, request.body).agent_id);
+        return { success: true, members: await people.listTeamMembers(deps, id) };
+      });
+      admin.delete('/teams/:id/members/:agentId', async (request) => {
+        const { id, agentId } = parse(memberParams, request.params);
+        await people.removeTeamMember(deps, id, agentId);
+        return { success: true, members: await people.listTeamMembers(deps, id) };
+      });
 
       registerWhatsAppAdminRoutes(admin, deps);
     },
     { prefix: '/admin/v1' },
   );
+}
+
+/** People: agents who may sign in to the inbox (docs/inbox.md). */
+function registerPeopleRoutes(admin: FastifyInstance, deps: Deps): void {
+  admin.post('/accounts/:id/agents', async (request, reply) => {
+    const { id } = parse(idParams, request.params);
+    const { agent, invitationToken } = await people.createPerson(deps, id, parse(newPersonInput, request.body));
+    return reply.status(201).send({
+      success: true,
+      agent: people.toPersonRecord(agent),
+      ...(invitationToken && { invite_url: invitationUrl(publicBaseUrl(deps.config, request), invitationToken) }),
+    });
+  });
+  admin.get('/accounts/:id/agents', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, agents: await people.listPeople(deps, id) };
+  });
+  admin.patch('/agents/:id', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, agent: people.toPersonRecord(await people.updatePerson(deps, id, parse(personPatchInput, request.body))) };
+  });
+  admin.post('/agents/:id/invite', async (request) => {
+    const { id } = parse(idParams, request.params);
+    const token = await people.reinvite(deps, id);
+    return { success: true, invite_url: invitationUrl(publicBaseUrl(deps.config, request), token) };
+  });
 }

@@ -19,13 +19,11 @@ export const AI_BOT = { id: 'AI', name: 'AI', type: 'ai' } as const;
 
 export interface NewEntry {
   name: string;
-  email?: string;
 }
 
 export async function addEntry(deps: Deps, table: DirectoryTable, accountId: string, input: NewEntry): Promise<DirectoryEntry> {
   await requireAccount(deps, accountId);
   const entry: DirectoryEntry = { id: newId(), account_id: accountId, name: input.name, created_at: toStoredTime(deps.clock.now()) };
-  if (table === 'agents') entry.email = input.email ?? null;
   if (table === 'bots') entry.type = 'flow';
   await repository.insertEntry(deps.database.db, table, entry);
   return entry;

@@ -14,6 +14,11 @@ export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** Where browsers reach this server: PUBLIC_URL, or the address the asking request came to. */
+export function publicBaseUrl(config: { PUBLIC_URL?: string }, request: { protocol: string; host: string }): string {
+  return config.PUBLIC_URL ?? `${request.protocol}://${request.host}`;
+}
+
 /** Where a person accepts an invitation: `<base>/app/invite/<token>`. */
 export function invitationUrl(baseUrl: string, token: string): string {
   return `${baseUrl}/app/invite/${token}`;

@@ -46,3 +46,12 @@ export type PersonPatchInput = z.output<typeof personPatchInput>;
 
 /** An account's name, for the admin API and the CLI alike. */
 export const accountName = z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(255, 'name is too long');
+/** `{name}`: a new account, team or bot. */
+export const nameInput = z.object({ name: accountName });
+
+export const accountSettingsInput = z.strictObject({
+  name: accountName.optional(),
+  hide_unassigned: z.boolean({ error: 'hide_unassigned must be true or false' }).optional(),
+});
+
+export const teamMemberInput = z.strictObject({ agent_id: z.string({ error: 'agent_id is required' }).min(1, 'agent_id is required').max(255) });

@@ -1,32 +1,60 @@
 import { isUniqueViolation } from '../../db/errors.js';
-import type { AgentRow } from '../../db/tables.js';
+import type { Account, AgentRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
-import { conflict } from '../../errors.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { requireAccount } from '../accounts/accounts.service.js';
 import { issueInvitation } from './invitations.js';
 import { hashPassword } from './passwords.js';
-import { normalizeEmail, type NewPersonInput, type Role } from './people.schema.js';
+import * as repository from './people.repository.js';
+import { normalizeEmail, type NewPersonInput, type PersonPatchInput, type Role } from './people.schema.js';
 
 export const EMAIL_TAKEN = 'email is already used by another person';
+export const AGENT_NOT_FOUND = 'Agent not found';
+export const TEAM_NOT_FOUND = 'Team not found';
+export const NO_EMAIL_TO_INVITE = 'This agent has no email to send an invitation to';
 
-/** A person as the admin API and the inbox show one. */
+/**
+ * People: the agents of an account, who sign in once they have an email and a password. The admin
+ * API, the CLI and the inbox's admin screens all call these functions. `scope` (an account id)
+ * limits a lookup by id to that account: what another account holds answers 404 like nothing.
+ */
+
+/** A person as the admin API and the inbox's admin screens show one (never a password hash). */
 export interface PersonRecord {
   id: string;
   name: string;
   email: string | null;
   role: Role;
+  disabled: boolean;
+  /** False until the person sets a password (through an invitation) or an admin sets one. */
+  has_password: boolean;
+  created_at: string;
 }
 
-export function toPersonRecord(agent: Pick<AgentRow, 'id' | 'name' | 'email' | 'role'>): PersonRecord {
-  return { id: agent.id, name: agent.name, email: agent.email, role: agent.role as Role };
+export function toPersonRecord(agent: AgentRow): PersonRecord {
+  return {
+    id: agent.id,
+    name: agent.name,
+    email: agent.email,
+    role: agent.role as Role,
+    disabled: agent.disabled_at !== null,
+    has_password: agent.password_hash !== null,
+    created_at: agent.created_at,
+  };
 }
 
 export interface CreatedPerson {
   agent: AgentRow;
   /** The invitation's token, when an email was given without a password (shown once). */
   invitationToken?: string;
+}
+
+function refusingTakenEmail<T>(work: () => Promise<T>): Promise<T> {
+  return work().catch((error: unknown) => {
+    throw isUniqueViolation(error) ? conflict(EMAIL_TAKEN) : error;
+  });
 }
 
 /**
@@ -49,14 +77,120 @@ export async function createPerson(deps: Deps, accountId: string, input: NewPers
     last_failed_sign_in_at: null,
     created_at: toStoredTime(deps.clock.now()),
   };
-  try {
-    return await deps.database.db.transaction().execute(async (trx) => {
+  return refusingTakenEmail(() =>
+    deps.database.db.transaction().execute(async (trx) => {
       await trx.insertInto('agents').values(agent).execute();
       const invitationToken = agent.email_normalized !== null && passwordHash === null ? await issueInvitation(deps, trx, agent.id) : undefined;
       return { agent, ...(invitationToken && { invitationToken }) };
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(EMAIL_TAKEN);
-    throw error;
+    }),
+  );
+}
+
+export async function requirePerson(deps: Deps, id: string, scope?: string): Promise<AgentRow> {
+  const agent = await repository.findAgent(deps.database.db, id);
+  if (!agent || (scope !== undefined && agent.account_id !== scope)) throw notFound(AGENT_NOT_FOUND);
+  return agent;
+}
+
+export async function listPeople(deps: Deps, accountId: string): Promise<PersonRecord[]> {
+  await requireAccount(deps, accountId);
+  return (await repository.listAgents(deps.database.db, accountId)).map(toPersonRecord);
+}
+
+/**
+ * Changes a person. Removing the email removes the password too (the person can no longer sign in,
+ * and an email added later starts with an invitation). Whatever takes access away (disabling, a new
+ * password, no email) ends the person's sessions and invitation links; `keepSession` is kept when a
+ * person changes their own password.
+ */
+export async function updatePerson(deps: Deps, id: string, patch: PersonPatchInput, options: { scope?: string; keepSession?: string } = {}): Promise<AgentRow> {
+  const agent = await requirePerson(deps, id, options.scope);
+  const changes: Partial<AgentRow> = {};
+  if (patch.name !== undefined) changes.name = patch.name;
+  if (patch.role !== undefined) changes.role = patch.role;
+  if (patch.email !== undefined) {
+    changes.email = patch.email;
+    changes.email_normalized = patch.email === null ? null : normalizeEmail(patch.email);
+    if (patch.email === null) changes.password_hash = null;
   }
+  if (patch.password !== undefined) {
+    if ((changes.email_normalized ?? agent.email_normalized) === null) throw badRequest('password: a password needs an email to sign in with');
+    changes.password_hash = await hashPassword(patch.password);
+    changes.failed_sign_ins = 0;
+  }
+  if (patch.disabled !== undefined) changes.disabled_at = patch.disabled ? (agent.disabled_at ?? toStoredTime(deps.clock.now())) : null;
+  const emailChanged = changes.email_normalized !== undefined && changes.email_normalized !== agent.email_normalized;
+  const endsAccess = patch.disabled === true || patch.password !== undefined || emailChanged;
+  // A person who changes their own password stays signed in where they did it.
+  const keep = patch.disabled === true || emailChanged ? undefined : options.keepSession;
+  return refusingTakenEmail(() =>
+    deps.database.db.transaction().execute(async (trx) => {
+      if (Object.keys(changes).length > 0) await repository.updateAgent(trx, id, changes);
+      if (endsAccess) {
+        await repository.endSessionsOf(trx, id, keep);
+        await repository.endInvitationsOf(trx, id);
+      }
+      return { ...agent, ...changes };
+    }),
+  );
+}
+
+/** A new invitation link for the person: earlier links and the person's sessions end. */
+export async function reinvite(deps: Deps, id: string, scope?: string): Promise<string> {
+  const agent = await requirePerson(deps, id, scope);
+  if (agent.email_normalized === null) throw badRequest(NO_EMAIL_TO_INVITE);
+  return deps.database.db.transaction().execute((trx) => issueInvitation(deps, trx, agent.id));
+}
+
+async function requireTeam(deps: Deps, id: string, scope?: string) {
+  const team = await repository.findTeam(deps.database.db, id);
+  if (!team || (scope !== undefined && team.account_id !== scope)) throw notFound(TEAM_NOT_FOUND);
+  return team;
+}
+
+/** The person joins the team (both of one account); joining twice changes nothing. */
+export async function addTeamMember(deps: Deps, teamId: string, agentId: string, scope?: string): Promise<void> {
+  const team = await requireTeam(deps, teamId, scope);
+  await requirePerson(deps, agentId, team.account_id);
+  await repository.addTeamMember(deps.database.db, { team_id: team.id, agent_id: agentId, account_id: team.account_id, created_at: toStoredTime(deps.clock.now()) });
+}
+
+export async function removeTeamMember(deps: Deps, teamId: string, agentId: string, scope?: string): Promise<void> {
+  const team = await requireTeam(deps, teamId, scope);
+  if (!(await repository.removeTeamMember(deps.database.db, team.id, agentId))) throw notFound(AGENT_NOT_FOUND);
+}
+
+export async function listTeamMembers(deps: Deps, teamId: string, scope?: string): Promise<PersonRecord[]> {
+  const team = await requireTeam(deps, teamId, scope);
+  return (await repository.listTeamMembers(deps.database.db, team.id)).map(toPersonRecord);
+}
+
+/** The account's teams, each with its members' ids. */
+export async function listTeamsWithMembers(deps: Deps, accountId: string) {
+  const { db } = deps.database;
+  const [teams, members] = await Promise.all([
+    db.selectFrom('teams').select(['id', 'name', 'created_at']).where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute(),
+    repository.membersByTeam(db, accountId),
+  ]);
+  return teams.map((team) => ({ ...team, member_ids: members.get(team.id) ?? [] }));
+}
+
+export interface AccountSettings {
+  id: string;
+  name: string;
+  hide_unassigned: boolean;
+}
+
+export function toAccountSettings(account: Account): AccountSettings {
+  return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1 };
+}
+
+export async function updateAccountSettings(deps: Deps, accountId: string, patch: { name?: string; hide_unassigned?: boolean }): Promise<AccountSettings> {
+  const account = await requireAccount(deps, accountId);
+  const changes = {
+    ...(patch.name !== undefined && { name: patch.name }),
+    ...(patch.hide_unassigned !== undefined && { hide_unassigned: patch.hide_unassigned ? 1 : 0 }),
+  };
+  if (Object.keys(changes).length > 0) await deps.database.db.updateTable('accounts').set(changes).where('id', '=', accountId).execute();
+  return toAccountSettings({ ...account, ...changes });
 }
