@@ -1,19 +1,15 @@
 import type { Kysely } from 'kysely';
-import { preparedQuery } from '../../db/prepared.js';
 import type { CustomerRow, DB } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
+import { recordLiveEvent } from '../live/live-events.js';
 import { recordEventIfWanted } from '../webhooks/events.js';
 import * as repository from './customers.repository.js';
 import type { CustomerRecord } from './customers.schema.js';
 import { toCustomerRecord } from './customers.service.js';
 
-const customerById = preparedQuery((db, accountId: string, id: string) =>
-  db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('id', '=', id),
-);
-
 /** The customer's API record as it stands in `trx`. */
 export async function customerRecordIn(trx: Kysely<DB>, customer: Pick<CustomerRow, 'account_id' | 'id'>): Promise<CustomerRecord | undefined> {
-  const [row] = await customerById(trx, customer.account_id, customer.id);
+  const row = await repository.findCustomerById(trx, customer.account_id, customer.id);
   if (!row) return undefined;
   const labels = await repository.labelNamesByCustomer(trx, row.account_id, [row.id]);
   return toCustomerRecord(row, labels.get(row.id) ?? []);
@@ -54,11 +50,50 @@ export async function recordCustomerChange(
   type: CustomerEventType,
   change: () => CustomerChange | Promise<CustomerChange>,
 ): Promise<void> {
-  const data = async () => {
+  let built: Promise<unknown> | undefined;
+  // Built at most once, for the webhook and the live event alike.
+  const data = () => (built ??= build());
+  const build = async () => {
     const { after, before } = await change();
     if (!after) return undefined;
     if (before && JSON.stringify(before) === JSON.stringify(after)) return undefined;
     return type === 'conversation.status_changed' ? { ...after, previous_conversation_status: before?.conversation_status ?? null } : after;
   };
   await recordEventIfWanted(trx, customer.account_id, type, data, customer.id, deps.clock.now());
+  // The inbox hears of every change of a customer's record; it learns of new customers with their first message.
+  if (type === 'customer.updated') {
+    const after = (await data()) as CustomerRecord | undefined;
+    if (after) await recordLiveEvent(trx, { accountId: customer.account_id, type: 'customer.updated', customer: after, data: { customer_id: after.id }, occurredAt: deps.clock.now() });
+  }
+}
+
+type Assignment = Pick<CustomerRow, 'id' | 'account_id' | 'agent_id' | 'team_id'>;
+type ConversationState = Assignment & Pick<CustomerRow, 'conversation_status' | 'bot' | 'bot_paused_at' | 'bot_paused_by'>;
+
+/**
+ * The inbox's live events for a change of a conversation's status, assignment or bot, in the
+ * transaction of the change. An assignment event also names the assignment it had, so people who
+ * could see the conversation before hear that it went.
+ */
+export async function recordConversationLiveEvents(deps: Pick<Deps, 'clock'>, trx: Kysely<DB>, before: ConversationState, after: ConversationState): Promise<void> {
+  const base = { accountId: after.account_id, customer: after, occurredAt: deps.clock.now() };
+  if (after.conversation_status !== before.conversation_status) {
+    await recordLiveEvent(trx, { ...base, type: 'conversation.status', data: { customer_id: after.id, status: after.conversation_status, previous_status: before.conversation_status } });
+  }
+  if (after.agent_id !== before.agent_id || after.team_id !== before.team_id) {
+    await recordLiveEvent(trx, {
+      ...base,
+      type: 'conversation.assigned',
+      previous: before,
+      data: { customer_id: after.id, agent_id: after.agent_id, team_id: after.team_id, previous_agent_id: before.agent_id, previous_team_id: before.team_id },
+    });
+  }
+  if (after.bot !== before.bot || after.bot_paused_at !== before.bot_paused_at) {
+    await recordLiveEvent(trx, { ...base, type: 'conversation.bot', data: { customer_id: after.id, ...botState(after) } });
+  }
+}
+
+/** A conversation's bot as the inbox shows it: which bot, and whether it may answer. */
+export function botState(customer: Pick<CustomerRow, 'bot' | 'bot_paused_at' | 'bot_paused_by'>) {
+  return { bot: customer.bot, active: customer.bot !== null && customer.bot_paused_at === null, paused_at: customer.bot_paused_at, paused_by: customer.bot_paused_by };
 }

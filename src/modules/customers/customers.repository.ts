@@ -13,6 +13,15 @@ export async function findCustomerByPhone(db: Kysely<DB>, accountId: string, pho
   return row;
 }
 
+const customerById = preparedQuery((db, accountId: string, id: string) =>
+  db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('id', '=', id),
+);
+
+export async function findCustomerById(db: Kysely<DB>, accountId: string, id: string): Promise<CustomerRow | undefined> {
+  const [row] = await customerById(db, accountId, id);
+  return row;
+}
+
 /** Every column of a customer, in the order the compiled insert takes their values. */
 const CUSTOMER_COLUMNS = [
   'id', 'account_id', 'phone', 'name', 'email', 'source', 'country', 'conversation_status', 'last_interaction_at',

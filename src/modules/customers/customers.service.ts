@@ -7,7 +7,7 @@ import { readPage } from '../../http/fields.js';
 import { newId } from '../../ids.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
-import { customerRecordIn, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
+import { customerRecordIn, recordConversationLiveEvents, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
 import * as repository from './customers.repository.js';
 import {
   ATTRIBUTION_FIELDS,
@@ -276,36 +276,55 @@ export async function listCustomers(deps: Deps, accountId: string, page: number)
   };
 }
 
-type CustomerAssignment = Partial<Pick<CustomerRow, 'conversation_status' | 'agent_id' | 'team_id' | 'bot'>>;
+/** What the inbox and the Mumble API change of a conversation: its status, assignment and bot. */
+export type ConversationChange = Partial<Pick<CustomerRow, 'conversation_status' | 'agent_id' | 'team_id' | 'bot' | 'bot_paused_at' | 'bot_paused_by'>>;
 
-/** Changes the status or an assignment of a customer, with its webhook event in the same transaction. */
-async function updateAssignment(deps: Deps, customer: CustomerRow, patch: CustomerAssignment): Promise<void> {
-  await deps.database.db.transaction().execute(async (trx) => {
+/**
+ * Assigning a person stops the conversation's running bot (people before bots): the bot stays
+ * assigned, paused, until a person hands the conversation back.
+ */
+function withBotStoppedByAssignment(deps: Deps, customer: CustomerRow, patch: ConversationChange): ConversationChange {
+  const assignsPerson = patch.agent_id != null && patch.agent_id !== customer.agent_id;
+  const botRunning = (patch.bot ?? customer.bot) !== null && customer.bot_paused_at === null && patch.bot_paused_at === undefined;
+  return assignsPerson && botRunning ? { ...patch, bot_paused_at: toStoredTime(deps.clock.now()), bot_paused_by: patch.agent_id! } : patch;
+}
+
+/**
+ * Changes the status, assignment or bot of a conversation, with its webhook event and its live
+ * events in the same transaction. Returns the customer as changed.
+ */
+export async function changeConversation(deps: Deps, customer: CustomerRow, change: ConversationChange): Promise<CustomerRow> {
+  const patch = withBotStoppedByAssignment(deps, customer, change);
+  return deps.database.db.transaction().execute(async (trx) => {
     const before = await customerRecordIn(trx, customer);
+    const current = (await repository.findCustomerById(trx, customer.account_id, customer.id)) ?? customer;
     await repository.updateCustomer(trx, customer.account_id, customer.id, { ...patch, updated_at: toStoredTime(deps.clock.now()) });
     const type = patch.conversation_status !== undefined ? 'conversation.status_changed' : 'customer.updated';
     await recordCustomerEvent(deps, trx, customer, type, before);
+    const after = { ...current, ...patch };
+    await recordConversationLiveEvents(deps, trx, current, after);
+    return after;
   });
 }
 
 export async function setConversationStatus(deps: Deps, accountId: string, phone: string, status: string): Promise<void> {
   const customer = await requireCustomer(deps.database.db, accountId, phone);
-  await updateAssignment(deps, customer, { conversation_status: status });
+  await changeConversation(deps, customer, { conversation_status: status });
 }
 
 export async function assignAgent(deps: Deps, accountId: string, phone: string, agentId: string): Promise<void> {
   const customer = await requireCustomer(deps.database.db, accountId, phone);
   await requireEntry(deps, 'agents', accountId, agentId);
-  await updateAssignment(deps, customer, { agent_id: agentId });
+  await changeConversation(deps, customer, { agent_id: agentId });
 }
 
 export async function assignTeam(deps: Deps, accountId: string, phone: string, teamId: string): Promise<void> {
   const customer = await requireCustomer(deps.database.db, accountId, phone);
   await requireEntry(deps, 'teams', accountId, teamId);
-  await updateAssignment(deps, customer, { team_id: teamId });
+  await changeConversation(deps, customer, { team_id: teamId });
 }
 
 export async function assignBot(deps: Deps, accountId: string, phone: string, token: string): Promise<void> {
   const customer = await requireCustomer(deps.database.db, accountId, phone);
-  await updateAssignment(deps, customer, { bot: await resolveBotToken(deps, accountId, token) });
+  await changeConversation(deps, customer, { bot: await resolveBotToken(deps, accountId, token), bot_paused_at: null, bot_paused_by: null });
 }
