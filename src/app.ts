@@ -19,6 +19,7 @@ import { templateEndpoints } from './modules/templates/templates.routes.js';
 import { webhookEndpoints } from './modules/webhooks/webhooks.routes.js';
 import { registerWhatsAppWebhookRoutes } from './modules/whatsapp/whatsapp.webhook-routes.js';
 import { VERSION } from './version.js';
+import { bearerMatches } from './http/bearer.js';
 import type { AppRoute } from './http/app-route.js';
 import { registerAppApi } from './modules/auth/app-api.js';
 import { authAppRoutes } from './modules/auth/auth.routes.js';
@@ -133,7 +134,16 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (request, reply) => {
+    if (deps.config.METRICS_TOKEN && !bearerMatches(request.headers.authorization, deps.config.METRICS_TOKEN)) throw new ApiError(401, 'Unauthorized');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, never its URL: labels must not carry ids or phone numbers.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
 
   registerAdminRoutes(app, deps);
   registerAppApi(app, deps, appRoutes);

@@ -77,6 +77,10 @@ const envSchema = z.object({
     .regex(/^om_[A-Za-z0-9_-]{32,}$/, 'must be om_ followed by at least 32 characters of [A-Za-z0-9_-]')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // `pretty`: coloured, one-line logs for a person at a terminal (pino-pretty); `json` for machines.
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  // When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BODY_LIMIT: byteSize.default(25 * 1024 * 1024),
   TRUST_PROXY: trustProxy.default(false),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://… or rediss://…').optional(),

@@ -1,9 +1,11 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { jobStats } from './jobs/queue.js';
+import { createMetrics, registerJobGauges, type Metrics } from './metrics.js';
 import type { ChannelRegistry } from './channels/channel.js';
 import { createChannelRegistry } from './channels/registry.js';
 import { createCloudApiRuntime, type CloudApiRuntime } from './channels/cloud-api/runtime.js';
@@ -78,14 +80,26 @@ function asyncStdout(): pino.DestinationStream {
   return pino.destination({ dest: 1, sync: false });
 }
 
+/** LOG_FORMAT=pretty: one coloured line per entry for a person at a terminal (the same fields, redacted alike). */
+function prettyStdout(): pino.DestinationStream {
+  return pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
+
+/** The logger the configuration asks for. */
+export function loggerFor(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
+  return createLogger(config.LOG_LEVEL, config.LOG_FORMAT === 'pretty' ? prettyStdout() : asyncStdout());
+}
+
 export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps {
   const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const logger = overrides.logger ?? loggerFor(config);
   const metrics = overrides.metrics ?? createMetrics();
   const deps: Deps = {
     config,
     // Every reply waits for durable() (buildApp), so SQLite commits can share their fsyncs.
-    database: overrides.database ?? openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, groupCommit: true }),
+    database:
+      overrides.database ??
+      openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, groupCommit: true, onSync: (seconds) => metrics.fsyncDuration.observe(seconds) }),
     clock,
     logger,
     metrics,
@@ -96,6 +110,7 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
     channels: overrides.channels ?? createChannelRegistry(() => deps),
     whatsapp: overrides.whatsapp ?? createCloudApiRuntime(config),
   };
+  registerJobGauges(metrics, () => jobStats(deps.database.db, clock.now()));
   return deps;
 }
 

@@ -35,6 +35,8 @@ export interface DatabaseOptions {
    * Without it every commit is synced before it returns (`synchronous=FULL`), as a CLI command needs.
    */
   groupCommit?: boolean;
+  /** SQLite with group commit: told how long each fsync of the log took, in seconds (a metric). */
+  onSync?: (seconds: number) => void;
 }
 
 const ALWAYS_DURABLE = () => Promise.resolve();
@@ -64,14 +66,14 @@ interface OpenedSqlite {
   close(): Promise<void>;
 }
 
-function openSqlite(path: string, { groupCommit = false }: DatabaseOptions): OpenedSqlite {
+function openSqlite(path: string, { groupCommit = false, onSync }: DatabaseOptions): OpenedSqlite {
   const file = path === ':memory:' ? path : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const connection = new SQLite(file);
   // WAL lets readers run beside the writer. An acknowledged write must survive power loss: FULL syncs
   // the log at every commit; with group commit, commits are synced together before anyone is told.
   const wal = groupCommit && file !== ':memory:' ? walSyncer(`${file}-wal`) : undefined;
-  const grouped = wal && new GroupCommit(wal.sync);
+  const grouped = wal && new GroupCommit(onSync ? timed(wal.sync, onSync) : wal.sync);
   connection.pragma('journal_mode = WAL');
   connection.pragma(`synchronous = ${grouped ? 'NORMAL' : 'FULL'}`);
   connection.pragma('foreign_keys = ON');
@@ -87,6 +89,14 @@ function openSqlite(path: string, { groupCommit = false }: DatabaseOptions): Ope
       await wal.close();
       await db.destroy();
     },
+  };
+}
+
+function timed(work: () => Promise<void>, report: (seconds: number) => void): () => Promise<void> {
+  return async () => {
+    const started = performance.now();
+    await work();
+    report((performance.now() - started) / 1000);
   };
 }
 

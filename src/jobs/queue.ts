@@ -145,3 +145,24 @@ export async function cancelJobGroups(db: Kysely<DB>, prefix: string): Promise<n
   const result = await db.deleteFrom('jobs').where(sql<boolean>`group_key like ${pattern} escape '\\'`).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The jobs table's state for the metrics: due and waiting, claimed, failed, and the oldest wait. */
+export async function jobStats(db: Kysely<DB>, now: Date): Promise<{ queued: number; running: number; failed: number; oldestDueSeconds: number }> {
+  const at = now.toISOString();
+  const { rows } = await sql<{ queued: number | string; running: number | string; failed: number | string; oldest_due: string | null }>`
+    select
+      sum(case when failed_at is null and run_at <= ${at} and (locked_until is null or locked_until <= ${at}) then 1 else 0 end) as queued,
+      sum(case when failed_at is null and locked_until > ${at} then 1 else 0 end) as running,
+      sum(case when failed_at is not null then 1 else 0 end) as failed,
+      min(case when failed_at is null and run_at <= ${at} and (locked_until is null or locked_until <= ${at})
+        then (case when run_at > created_at then run_at else created_at end) end) as oldest_due
+    from jobs`.execute(db);
+  const row = rows[0];
+  const oldest = row?.oldest_due ? Date.parse(row.oldest_due) : undefined;
+  return {
+    queued: Number(row?.queued ?? 0),
+    running: Number(row?.running ?? 0),
+    failed: Number(row?.failed ?? 0),
+    oldestDueSeconds: oldest === undefined ? 0 : Math.max(0, (now.getTime() - oldest) / 1000),
+  };
+}

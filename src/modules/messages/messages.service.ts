@@ -98,6 +98,7 @@ async function deliver(
       throw new ApiError(500, failure);
     }
     await repository.markFailed(db, id, reason.code, reason.title, now(deps));
+    deps.metrics.sendFailures.inc({ channel: account.channel_type, code: String(reason.code ?? 'none') });
     if (reason.disposition === 'window_closed') throw badRequest(CONVERSATION_CLOSED);
     throw new ApiError(500, failure);
   }
@@ -105,6 +106,7 @@ async function deliver(
     await repository.recordWaId(trx, id, result.messageWaId, now(deps));
     await recordMessageTime(trx, customer.id, 'outbound', createdAt, now(deps));
   });
+  deps.metrics.messagesSent.inc({ channel: account.channel_type, type: content.type, sender: content.sender_type ?? 'api' });
   await applyPendingStatuses(deps, account.id, result.messageWaId);
   return { id, message_wa_id: result.messageWaId };
 }

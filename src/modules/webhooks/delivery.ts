@@ -83,6 +83,8 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
     }
   }
 
+  type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'disabled';
+
   const handler: JobHandler<{ delivery_id: string }> = {
     type: WEBHOOK_DELIVERY_JOB,
     timeoutMs: timeoutMs + BOOKKEEPING_MS,
@@ -108,7 +110,7 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
       const now = clock.now();
       const nowText = now.toISOString();
 
-      return db.transaction().execute(async (trx): Promise<JobOutcome> => {
+      const outcome = await db.transaction().execute(async (trx): Promise<{ result: JobOutcome; outcome: AttemptOutcome }> => {
         await trx
           .insertInto('webhook_attempts')
           .values({ id: newId(), delivery_id: deliveryId, number, attempted_at: attemptedAt.toISOString(), response_status: result.status, duration_ms: result.durationMs, error: result.error })
@@ -123,7 +125,7 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
             .set({ failing_since: null, status: 'active', disabled_reason: null, disabled_at: null, updated_at: nowText })
             .where('id', '=', delivery.subscription_id)
             .execute();
-          return;
+          return { result: undefined, outcome: 'succeeded' };
         }
 
         const failingSince = delivery.failing_since ?? attemptedAt.toISOString();
@@ -143,7 +145,7 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
             .execute();
           await cancelJobGroups(trx, subscriptionGroupPrefix(delivery.subscription_id));
           logger.warn({ webhookId: delivery.subscription_id }, 'webhook disabled after failing deliveries');
-          return;
+          return { result: undefined, outcome: 'disabled' };
         }
         if (delivery.failing_since === null) {
           await trx.updateTable('webhook_subscriptions').set({ failing_since: failingSince, updated_at: nowText }).where('id', '=', delivery.subscription_id).execute();
@@ -152,12 +154,15 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
         const delay = retryDelayMs(config.WEBHOOK_RETRY_SCHEDULE, number, random);
         if (delay === undefined) {
           await pending.set({ status: 'failed', attempts: number, last_attempt_at: attemptedAt.toISOString(), last_error: result.error, next_attempt_at: null, completed_at: nowText }).execute();
-          return;
+          return { result: undefined, outcome: 'failed' };
         }
         const retryAt = new Date(now.getTime() + delay);
         await pending.set({ attempts: number, last_attempt_at: attemptedAt.toISOString(), last_error: result.error, next_attempt_at: retryAt.toISOString() }).execute();
-        return { retryAt, error: result.error };
+        return { result: { retryAt, error: result.error }, outcome: 'retrying' };
       });
+      deps.metrics.webhookAttempts.inc({ outcome: outcome.outcome });
+      if (outcome.outcome === 'succeeded') deps.metrics.webhookLag.observe(Math.max(0, now.getTime() - Date.parse(delivery.event_created_at)) / 1000);
+      return outcome.result;
     },
   };
 

@@ -87,6 +87,7 @@ export function findDeliveryForAttempt(db: Kysely<DB>, id: string) {
       's.status as subscription_status',
       's.failing_since',
       'e.payload',
+      'e.created_at as event_created_at',
     ])
     .where('d.id', '=', id)
     .executeTakeFirst();
