@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildCli, runCli } from '../src/cli/index.js';
 import { loadConfig } from '../src/config.js';
 import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
 import { authenticateApiKey } from '../src/modules/accounts/accounts.service.js';
+import { verifyPassword } from '../src/modules/people/passwords.js';
 import { createScratchDatabase, describeEachDatabase, type ScratchDatabase } from './helpers.js';
 
 /** The CLI, run in this process as `openmumble <args>` would run it; its output captured. */
@@ -150,8 +154,40 @@ describeEachDatabase('openmumble CLI', (kind) => {
     expect(JSON.parse((await cli('teams', 'members', 'list', teamId, '--json')).out)).toEqual([]);
   });
 
+  it('agents add and set --password-file read the password from a file, keeping its spaces', async () => {
+    const account = await createAccount('Passwords Inc');
+    const folder = mkdtempSync(join(tmpdir(), 'openmumble-cli-'));
+    const file = (name: string, content: string) => {
+      writeFileSync(join(folder, name), content);
+      return join(folder, name);
+    };
+    const { db } = open().database;
+    const storedHash = async (id: string) => (await db.selectFrom('agents').select('password_hash').where('id', '=', id).executeTakeFirstOrThrow()).password_hash;
+
+    const added = await cli('agents', 'add', '--account', account.id, '--name', 'Pat', '--email', 'pat@cli.test', '--password-file', file('first', ' first password \n'));
+    expect(added.failed, added.err).toBe(false);
+    expect(added.out).not.toContain('invitation link');
+    const [, id] = new RegExp(`agent (${UUID}) added`).exec(added.out)!;
+    expect(await verifyPassword(await storedHash(id), ' first password ')).toBe(true);
+
+    expect((await cli('agents', 'set', id, '--password-file', file('second', 'second password\r\n'))).failed).toBe(false);
+    expect(await verifyPassword(await storedHash(id), 'second password')).toBe(true);
+
+    const short = await cli('agents', 'set', id, '--password-file', file('short', 'short\n'));
+    expect(short).toMatchObject({ failed: true, out: '' });
+    expect(short.err).toContain('password: password must be at least 10 characters');
+    const nameOnly = await cli('agents', 'add', '--account', account.id, '--name', 'Nameless', '--password-file', file('third', 'third password\n'));
+    expect(nameOnly.err).toContain('password: a password needs an email to sign in with');
+    expect(JSON.parse((await cli('agents', 'list', '--account', account.id, '--json')).out)).toHaveLength(1);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
   it.each([
     [['accounts', 'create', ''], 'name: name is required'],
+    [['accounts', 'create', '   '], 'name: name is required'],
+    [['keys', 'create', '--account', 'any', '--name', ''], 'name: name is required'],
+    [['teams', 'add', '--account', 'any', '--name', ''], 'name: name is required'],
+    [['agents', 'add', '--account', 'any', '--name', ''], 'name: name is required'],
     [['agents', 'add', '--account', 'any', '--name', 'X', '--email', 'not-an-email'], 'email: email is not valid'],
     [['agents', 'add', '--account', 'any', '--name', 'X', '--role', 'owner'], 'role: role must be one of admin, supervisor, agent'],
     [['agents', 'set', 'any', '--role', 'owner'], 'role: role must be one of admin, supervisor, agent'],

@@ -126,6 +126,42 @@ describeEachDatabase('people: the admin API', (kind) => {
     expectError(await admin('PATCH', `/agents/${person.agentId}`, { role: 'boss' }), 400, 'role: role must be one of admin, supervisor, agent');
   });
 
+  it.each([
+    [{ nickname: 'Dee' }, 'Unrecognized key: "nickname"'],
+    [{ disabled: 'yes' }, 'disabled: disabled must be true or false'],
+    [{ email: 42 }, 'email: email must be a string'],
+    [{ email: 'nope' }, 'email: email is not valid'],
+    [{ name: '   ' }, 'name: name is required'],
+    [{ password: 'short' }, 'password: password must be at least 10 characters'],
+    [{ name: 'Half done', email: null, password: 'long enough password' }, 'password: a password needs an email to sign in with'],
+  ])('refuses the change %j with 400 %s and changes nothing', async (body, message) => {
+    const person = await signedInPerson(ctx);
+    const before = (await admin('GET', `/accounts/${accountId}/agents`)).json().agents.find((agent: { id: string }) => agent.id === person.agentId);
+    expectError(await admin('PATCH', `/agents/${person.agentId}`, body), 400, message);
+    expect((await admin('GET', `/accounts/${accountId}/agents`)).json().agents).toContainEqual(before);
+    expect((await person.call('GET', '/app/api/me')).statusCode).toBe(200);
+  });
+
+  it('refuses a taken email with 409 and keeps the rest of the change unwritten', async () => {
+    const taken = email();
+    await create({ name: 'Owner', email: taken });
+    const person = await signedInPerson(ctx, { name: 'Before' });
+    expectError(await admin('PATCH', `/agents/${person.agentId}`, { name: 'After', email: taken.toUpperCase() }), 409, 'email is already used by another person');
+    const listed = (await admin('GET', `/accounts/${accountId}/agents`)).json().agents;
+    expect(listed).toContainEqual(expect.objectContaining({ id: person.agentId, name: 'Before', email: person.email }));
+    expect((await person.call('GET', '/app/api/me')).statusCode).toBe(200);
+  });
+
+  it('removing an agent ends their sessions and team memberships; get-agents no longer lists them', async () => {
+    const team = (await admin('POST', `/accounts/${accountId}/teams`, { name: 'Leavers' })).json().team;
+    const person = await signedInPerson(ctx, { teamIds: [team.id] });
+    expect((await admin('GET', `/teams/${team.id}/members`)).json().members).toHaveLength(1);
+    expect((await admin('DELETE', `/agents/${person.agentId}`)).json()).toEqual({ success: true, message: 'agent removed' });
+    expectError(await person.call('GET', '/app/api/me'), 401, 'Not signed in');
+    expect((await admin('GET', `/teams/${team.id}/members`)).json().members).toEqual([]);
+    expect((await ctx.call('GET', api('get-agents'))).json().agents).not.toContainEqual(expect.objectContaining({ id: person.agentId }));
+  });
+
   it('adds, lists and removes team members of the same account only', async () => {
     const team = (await admin('POST', `/accounts/${accountId}/teams`, { name: 'Support' })).json().team;
     const person = await create({ name: 'Member', email: email() });
@@ -151,13 +187,16 @@ describeEachDatabase('people: the admin API', (kind) => {
     expect(patched.json().account).toEqual({ id: other.accountId, name: 'Renamed Inc', hide_unassigned: true });
     expectError(await admin('PATCH', `/accounts/${other.accountId}`, { hide_unassigned: 'yes' }), 400, 'hide_unassigned: hide_unassigned must be true or false');
     expectError(await admin('PATCH', '/accounts/no-such-account', { name: 'x' }), 404, 'Account not found');
+    expectError(await admin('PATCH', `/accounts/${other.accountId}`, { hide_unassigned: false, plan: 'gold' }), 400, 'Unrecognized key: "plan"');
+    expectError(await admin('PATCH', `/accounts/${other.accountId}`, { name: '' }), 400, 'name: name is required');
+    expect((await admin('PATCH', `/accounts/${other.accountId}`, {})).json().account).toEqual({ id: other.accountId, name: 'Renamed Inc', hide_unassigned: true });
   });
 });
 
 describeEachDatabase('people: the inbox admin screens', (kind) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext(kind, UNLIMITED);
+    ctx = await createTestContext(kind, { ...UNLIMITED, PUBLIC_URL: 'https://crm.example.com/' });
   });
   afterAll(() => ctx?.close());
 
@@ -175,7 +214,8 @@ describeEachDatabase('people: the inbox admin screens', (kind) => {
     const adminPerson = await signedInPerson(ctx, { role: 'admin' });
     const created = await adminPerson.call('POST', '/app/api/admin/people', { name: 'Hila', email: 'hila@screens.test', role: 'agent' });
     expect(created.statusCode, created.body).toBe(201);
-    expect(created.json().invite_url).toMatch(/\/app\/invite\//);
+    // PUBLIC_URL (its trailing slash dropped), not the address the request came to.
+    expect(created.json().invite_url).toMatch(/^https:\/\/crm\.example\.com\/app\/invite\/[\w-]{40,}$/);
     const hila = created.json().person;
     expect((await adminPerson.call('GET', '/app/api/admin/people')).json().people).toContainEqual(hila);
 
@@ -197,6 +237,41 @@ describeEachDatabase('people: the inbox admin screens', (kind) => {
     expectError(await adminPerson.call('POST', `/app/api/admin/people/${stranger.agentId}/invite`), 404, 'Agent not found');
     expectError(await adminPerson.call('POST', `/app/api/admin/teams/${team.id}/members`, { agent_id: stranger.agentId }), 404, 'Agent not found');
     expect((await stranger.call('GET', '/app/api/me')).statusCode).toBe(200);
+  });
+
+  it('refuses bad input with 400 naming the field, and writes nothing', async () => {
+    const adminPerson = await signedInPerson(ctx, { role: 'admin' });
+    const count = async () => (await adminPerson.call('GET', '/app/api/admin/people')).json().people.length;
+    const before = await count();
+    expectError(await adminPerson.call('POST', '/app/api/admin/people', { name: 'X', email: 'x@screens.test', team: 'a' }), 400, 'Unrecognized key: "team"');
+    expectError(await adminPerson.call('POST', '/app/api/admin/people', { name: 'X', email: 'not-an-email' }), 400, 'email: email is not valid');
+    expectError(await adminPerson.call('POST', '/app/api/admin/people', { name: 'X', role: ['admin'] }), 400, 'role: role must be one of admin, supervisor, agent');
+    expect(await count()).toBe(before);
+    expectError(await adminPerson.call('PATCH', '/app/api/admin/settings', { hide_unassigned: 'yes' }), 400, 'hide_unassigned: hide_unassigned must be true or false');
+    expectError(await adminPerson.call('POST', '/app/api/admin/teams/any/members', { agent_id: 7 }), 400, 'agent_id: agent_id is required');
+    expect((await adminPerson.call('GET', '/app/api/admin/settings')).json().settings.hide_unassigned).toBe(false);
+  });
+
+  it('do not let an admin lock themselves out; another admin can', async () => {
+    const adminPerson = await signedInPerson(ctx, { role: 'admin' });
+    const lockOut = 'You cannot disable yourself, remove your own email or give up your own admin role; another admin can';
+    for (const patch of [{ disabled: true }, { role: 'supervisor' }, { email: null }, { name: 'Renamed', disabled: true }]) {
+      expectError(await adminPerson.call('PATCH', `/app/api/admin/people/${adminPerson.agentId}`, patch), 400, lockOut);
+    }
+    expect((await adminPerson.call('GET', '/app/api/me')).json().user).toMatchObject({ role: 'admin', email: adminPerson.email });
+
+    const other = await signedInPerson(ctx, { role: 'admin' });
+    expect((await other.call('PATCH', `/app/api/admin/people/${adminPerson.agentId}`, { role: 'agent' })).json().person.role).toBe('agent');
+    expectError(await adminPerson.call('GET', '/app/api/admin/people'), 403, 'Only admins may do this');
+  });
+
+  it('keeps an admin signed in where they changed their own email', async () => {
+    const adminPerson = await signedInPerson(ctx, { role: 'admin' });
+    const elsewhere = sessionCookieOf(await appCaller(ctx)('POST', '/app/api/session', { email: adminPerson.email, password: adminPerson.password }));
+    const address = `moved.${adminPerson.agentId}@screens.test`;
+    expect((await adminPerson.call('PATCH', `/app/api/admin/people/${adminPerson.agentId}`, { email: address })).json().person.email).toBe(address);
+    expect((await adminPerson.call('GET', '/app/api/me')).json().user.email).toBe(address);
+    expectError(await appCaller(ctx, elsewhere)('GET', '/app/api/me'), 401, 'Not signed in');
   });
 
   it('keeps an admin signed in where they changed their own password, and ends their other sessions', async () => {

@@ -95,7 +95,7 @@ export function buildCli(): Command {
     .option('--name <name>', 'a name to recognise the key by', 'cli')
     .action((options: { account: string; name: string }) =>
       withDeps(async (deps) => {
-        const key = await accounts.createApiKey(deps, options.account, options.name);
+        const key = await accounts.createApiKey(deps, options.account, parseOrFail(nameInput, { name: options.name }).name);
         console.log(`API key ${key.id} created (shown only now): ${key.key}`);
       }),
     );

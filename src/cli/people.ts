@@ -1,28 +1,24 @@
 import type { Command } from 'commander';
-import type { Config } from '../config.js';
 import type { Deps } from '../deps.js';
 import * as directory from '../modules/directory/directory.service.js';
 import { invitationUrl } from '../modules/people/invitations.js';
 import { newPersonInput, personPatchInput } from '../modules/people/people.schema.js';
 import * as people from '../modules/people/people.service.js';
-import { parseOrFail, print, type WithDeps } from './support.js';
-
-/** Where browsers reach the server, as far as a command can tell: PUBLIC_URL, or HOST and PORT. */
-function publicBase(config: Config): string {
-  if (config.PUBLIC_URL) return config.PUBLIC_URL;
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
-}
+import { parseOrFail, print, readSecretFile, type WithDeps } from './support.js';
 
 function printInvitation(deps: Deps, token: string): void {
-  console.log(`invitation link (valid ${Math.round(deps.config.INVITATION_TTL / 86_400_000)} days, shown only now): ${invitationUrl(publicBase(deps.config), token)}`);
+  console.log(`invitation link (valid ${Math.round(deps.config.INVITATION_TTL / 86_400_000)} days, shown only now): ${invitationUrl(deps.config, token)}`);
 }
+
+/** --password-file: a password on the command line would stay in shell history and show in `ps`. */
+const PASSWORD_FILE = ['--password-file <path>', 'read a password (at least 10 characters) from a file, or - for standard input'] as const;
 
 interface PatchOptions {
   name?: string;
   /** commander turns --no-email into `false`. */
   email?: string | false;
   role?: string;
+  passwordFile?: string;
   disable?: boolean;
   enable?: boolean;
 }
@@ -34,6 +30,7 @@ function patchOf(options: PatchOptions): Record<string, unknown> {
     ...(options.name !== undefined && { name: options.name }),
     ...(options.email !== undefined && { email: options.email === false ? null : options.email }),
     ...(options.role !== undefined && { role: options.role }),
+    ...(options.passwordFile !== undefined && { password: readSecretFile(options.passwordFile) }),
     ...(options.disable && { disabled: true }),
     ...(options.enable && { disabled: false }),
   };
@@ -44,14 +41,16 @@ export function peopleCommands(program: Command, teams: Command, withDeps: WithD
   const agents = program.command('agents').description("manage an account's agents: assignable names, and people who sign in to the inbox");
   agents
     .command('add')
-    .description('add an agent; with --email, a person who signs in (an invitation link is printed)')
+    .description('add an agent; with --email, a person who signs in (an invitation link is printed unless --password-file gives a password)')
     .requiredOption('--account <id>', 'account id')
     .requiredOption('--name <name>', 'agent name')
     .option('--email <email>', 'the email the person signs in with')
     .option('--role <role>', 'admin, supervisor or agent (default)')
-    .action((options: { account: string; name: string; email?: string; role?: string }) =>
+    .option(...PASSWORD_FILE)
+    .action((options: { account: string; name: string; email?: string; role?: string; passwordFile?: string }) =>
       withDeps(async (deps) => {
-        const input = parseOrFail(newPersonInput, { name: options.name, email: options.email, role: options.role });
+        const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile);
+        const input = parseOrFail(newPersonInput, { name: options.name, email: options.email, role: options.role, password });
         const { agent, invitationToken } = await people.createPerson(deps, options.account, input);
         console.log(`agent ${agent.id} added (${agent.name})`);
         if (invitationToken) printInvitation(deps, invitationToken);
@@ -65,12 +64,13 @@ export function peopleCommands(program: Command, teams: Command, withDeps: WithD
     .action((options: { account: string; json?: boolean }) => withDeps(async (deps) => print(await people.listPeople(deps, options.account), options)));
   agents
     .command('set')
-    .description("change an agent's name, email, role, or whether they may sign in")
+    .description("change an agent's name, email, role or password, or whether they may sign in (a new password or email ends their sessions)")
     .argument('<id>', 'agent id')
     .option('--name <name>', 'a new name')
     .option('--email <email>', 'a new email')
     .option('--no-email', 'remove the email (the person can no longer sign in)')
     .option('--role <role>', 'admin, supervisor or agent')
+    .option(...PASSWORD_FILE)
     .option('--disable', 'stop the person from signing in (ends their sessions)')
     .option('--enable', 'let a disabled person sign in again')
     .action((id: string, options: PatchOptions) =>

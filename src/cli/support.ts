@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { loadConfig } from '../config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
@@ -34,3 +35,11 @@ export function parseOrFail<T extends z.ZodType>(schema: T, value: unknown): z.o
   return result.data;
 }
 
+
+/**
+ * A secret from a file, or from standard input for `-`, so it stays out of shell history and `ps`.
+ * Only the line break that ends the file goes: spaces may belong to a password.
+ */
+export function readSecretFile(path: string): string {
+  return readFileSync(path === '-' ? 0 : path, 'utf8').replace(/\r?\n$/, '');
+}

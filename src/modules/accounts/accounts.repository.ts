@@ -10,6 +10,10 @@ export function findAccount(db: Kysely<DB>, id: string): Promise<Account | undef
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function updateAccount(db: Kysely<DB>, id: string, changes: Partial<Pick<Account, 'name' | 'hide_unassigned'>>): Promise<void> {
+  await db.updateTable('accounts').set(changes).where('id', '=', id).execute();
+}
+
 export function listAccounts(db: Kysely<DB>): Promise<Account[]> {
   return db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
 }

@@ -7,20 +7,16 @@ import { describeIssue } from '../../http/app-route.js';
 import * as accounts from '../accounts/accounts.service.js';
 import type { DirectoryEntry, DirectoryTable } from '../directory/directory.repository.js';
 import * as directory from '../directory/directory.service.js';
-import { invitationUrl, publicBaseUrl } from '../people/invitations.js';
-import { accountSettingsInput, nameInput, newPersonInput, personPatchInput, teamMemberInput } from '../people/people.schema.js';
+import { invitationUrl } from '../people/invitations.js';
+import { accountSettingsInput, idParams, nameInput, newPersonInput, personPatchInput, teamMemberInput, teamMemberParams } from '../people/people.schema.js';
 import * as people from '../people/people.service.js';
 import { registerWhatsAppAdminRoutes } from '../whatsapp/whatsapp.admin-routes.js';
-
-const idParams = z.object({ id: z.string().min(1).max(255) });
-const memberParams = z.object({ id: z.string().min(1).max(255), agentId: z.string().min(1).max(255) });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw new ApiError(400, describeIssue(result.error));
   return result.data;
 }
-
 
 /** Constant-time comparison of equal-length digests, so the token's length leaks nothing either. */
 function tokenMatches(given: string, expected: string): boolean {
@@ -102,20 +98,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
           return { success: true, message: `${table.slice(0, -1)} removed` };
         });
       }
-      admin.get('/teams/:id/members', async (request) => {
-        const { id } = parse(idParams, request.params);
-        return { success: true, members: await people.listTeamMembers(deps, id) };
-      });
-      admin.post('/teams/:id/members', async (request) => {
-        const { id } = parse(idParams, request.params);
-        await people.addTeamMember(deps, id, parse(teamMemberInput, request.body).agent_id);
-        return { success: true, members: await people.listTeamMembers(deps, id) };
-      });
-      admin.delete('/teams/:id/members/:agentId', async (request) => {
-        const { id, agentId } = parse(memberParams, request.params);
-        await people.removeTeamMember(deps, id, agentId);
-        return { success: true, members: await people.listTeamMembers(deps, id) };
-      });
 
       registerWhatsAppAdminRoutes(admin, deps);
     },
@@ -123,7 +105,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-/** People: agents who may sign in to the inbox (docs/inbox.md). */
+/** People: agents who may sign in to the inbox, and the teams they belong to (docs/inbox.md). */
 function registerPeopleRoutes(admin: FastifyInstance, deps: Deps): void {
   admin.post('/accounts/:id/agents', async (request, reply) => {
     const { id } = parse(idParams, request.params);
@@ -131,7 +113,7 @@ function registerPeopleRoutes(admin: FastifyInstance, deps: Deps): void {
     return reply.status(201).send({
       success: true,
       agent: people.toPersonRecord(agent),
-      ...(invitationToken && { invite_url: invitationUrl(publicBaseUrl(deps.config, request), invitationToken) }),
+      ...(invitationToken && { invite_url: invitationUrl(deps.config, invitationToken, request) }),
     });
   });
   admin.get('/accounts/:id/agents', async (request) => {
@@ -144,7 +126,20 @@ function registerPeopleRoutes(admin: FastifyInstance, deps: Deps): void {
   });
   admin.post('/agents/:id/invite', async (request) => {
     const { id } = parse(idParams, request.params);
-    const token = await people.reinvite(deps, id);
-    return { success: true, invite_url: invitationUrl(publicBaseUrl(deps.config, request), token) };
+    return { success: true, invite_url: invitationUrl(deps.config, await people.reinvite(deps, id), request) };
+  });
+  admin.get('/teams/:id/members', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, members: await people.listTeamMembers(deps, id) };
+  });
+  admin.post('/teams/:id/members', async (request) => {
+    const { id } = parse(idParams, request.params);
+    await people.addTeamMember(deps, id, parse(teamMemberInput, request.body).agent_id);
+    return { success: true, members: await people.listTeamMembers(deps, id) };
+  });
+  admin.delete('/teams/:id/members/:agentId', async (request) => {
+    const { id, agentId } = parse(teamMemberParams, request.params);
+    await people.removeTeamMember(deps, id, agentId);
+    return { success: true, members: await people.listTeamMembers(deps, id) };
   });
 }

@@ -9,7 +9,6 @@ export interface DirectoryEntry {
   account_id: string;
   name: string;
   created_at: string;
-  email?: string | null;
   type?: string;
 }
 

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Config } from '../../config.js';
 import type { AgentRow, DB } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { randomToken } from '../../ids.js';
 import { hashPassword } from './passwords.js';
+import { endInvitationsOf, endSessionsOf } from './people.repository.js';
 
 export const INVITATION_INVALID = 'This invitation link is invalid or has expired';
 
@@ -14,14 +16,21 @@ export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Where browsers reach this server: PUBLIC_URL, or the address the asking request came to. */
-export function publicBaseUrl(config: { PUBLIC_URL?: string }, request: { protocol: string; host: string }): string {
-  return config.PUBLIC_URL ?? `${request.protocol}://${request.host}`;
+/**
+ * Where browsers reach this server: PUBLIC_URL; else the address the asking request came to (the
+ * admin API, the inbox); else, for a CLI command, which has no request, HOST and PORT.
+ */
+function publicBaseUrl(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>, request?: { protocol: string; host: string }): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL;
+  if (request) return `${request.protocol}://${request.host}`;
+  // A server listening on every interface is reached on this machine as localhost.
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
 }
 
-/** Where a person accepts an invitation: `<base>/app/invite/<token>`. */
-export function invitationUrl(baseUrl: string, token: string): string {
-  return `${baseUrl}/app/invite/${token}`;
+/** Where a person accepts an invitation: `<base>/app/invite/<token>` (base as publicBaseUrl says). */
+export function invitationUrl(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>, token: string, request?: { protocol: string; host: string }): string {
+  return `${publicBaseUrl(config, request)}/app/invite/${token}`;
 }
 
 /**
@@ -31,8 +40,8 @@ export function invitationUrl(baseUrl: string, token: string): string {
 export async function issueInvitation(deps: Pick<Deps, 'clock' | 'config'>, trx: Kysely<DB>, agentId: string): Promise<string> {
   const token = randomToken(32);
   const now = deps.clock.now();
-  await trx.deleteFrom('invitations').where('agent_id', '=', agentId).execute();
-  await trx.deleteFrom('sessions').where('agent_id', '=', agentId).execute();
+  await endInvitationsOf(trx, agentId);
+  await endSessionsOf(trx, agentId);
   await trx
     .insertInto('invitations')
     .values({

@@ -1,6 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { AgentRow, DB } from '../../db/tables.js';
 
+export async function insertAgent(db: Kysely<DB>, agent: AgentRow): Promise<void> {
+  await db.insertInto('agents').values(agent).execute();
+}
+
 export function findAgent(db: Kysely<DB>, id: string): Promise<AgentRow | undefined> {
   return db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
 }

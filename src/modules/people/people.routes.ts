@@ -1,40 +1,48 @@
 import { z } from 'zod';
 import { defineAppRoute, type AppRoute } from '../../http/app-route.js';
-import { invitationUrl, publicBaseUrl } from './invitations.js';
-import { accountSettingsInput, newPersonInput, personPatchInput, ROLES, teamMemberInput } from './people.schema.js';
+import { ADMINS_ONLY, CROSS_SITE_REFUSED } from '../auth/app-api.js';
+import { NOT_SIGNED_IN } from '../auth/sessions.service.js';
+import { invitationUrl } from './invitations.js';
+import { accountSettingsInput, idParams, newPersonInput, personPatchInput, ROLES, teamMemberInput, teamMemberParams } from './people.schema.js';
 import * as people from './people.service.js';
 
-/**
- * The inbox's admin screens: people, teams and their members, the account's settings. Admins only,
- * and only their own account: an id of another account answers 404 like an unknown one.
- */
 const person = z.object({
   id: z.string(),
   name: z.string(),
   email: z.string().nullable(),
   role: z.enum(ROLES),
   disabled: z.boolean(),
-  has_password: z.boolean(),
+  has_password: z.boolean().describe('False until the person sets a password through an invitation, or an admin sets one.'),
   created_at: z.string(),
 });
-const settings = z.object({ id: z.string(), name: z.string(), hide_unassigned: z.boolean() });
-const idParams = z.object({ id: z.string().min(1).max(255) });
-const memberParams = z.object({ id: z.string().min(1).max(255), agentId: z.string().min(1).max(255) });
+const settings = z.object({ id: z.string(), name: z.string(), hide_unassigned: z.boolean().describe('Agents do not see unassigned conversations.') });
 const team = z.object({ id: z.string(), name: z.string(), created_at: z.string(), member_ids: z.array(z.string()) });
 const members = z.object({ members: z.array(person) });
 
-const notFound = (message: string) => ({ status: 404, message });
-const EMAIL_TAKEN_ERROR = { status: 409, message: people.EMAIL_TAKEN };
+/** What every one of these routes can answer: they are for a signed-in admin. */
+const readErrors = [
+  { status: 401, message: NOT_SIGNED_IN },
+  { status: 403, message: ADMINS_ONLY },
+];
+const writeErrors = [...readErrors, { status: 403, message: CROSS_SITE_REFUSED }];
+const personNotFound = { status: 404, message: people.AGENT_NOT_FOUND };
+const teamNotFound = { status: 404, message: people.TEAM_NOT_FOUND };
+const emailTaken = { status: 409, message: people.EMAIL_TAKEN };
 
-
+/**
+ * The inbox's admin screens: people, teams and their members, the account's settings. Admins only,
+ * and only their own account: an id of another account answers 404 like an unknown one. The same
+ * service functions as the admin API and the CLI.
+ */
 export const peopleAppRoutes: AppRoute[] = [
   defineAppRoute({
     method: 'GET',
     path: '/app/api/admin/people',
     access: 'admin',
     summary: "The account's people and agents",
+    description: 'Agents without an email are assignable names who do not sign in.',
     output: z.object({ people: z.array(person) }),
-    errors: [],
+    errors: readErrors,
     handler: async (_input, { deps, viewer }) => ({ people: await people.listPeople(deps, viewer.accountId) }),
   }),
   defineAppRoute({
@@ -42,14 +50,16 @@ export const peopleAppRoutes: AppRoute[] = [
     path: '/app/api/admin/people',
     access: 'admin',
     summary: 'Add a person (or an assignable agent without an email)',
-    description: 'With an email and no password, the reply has `invite_url`: a one-time link (7 days) where the person sets a password.',
+    description:
+      'The role is `agent` unless told. With an email and no password, the reply has `invite_url`: a one-time link (valid `INVITATION_TTL`, 7 days) ' +
+      'where the person sets a password. Emails are unique across the server, compared case-insensitively.',
     body: newPersonInput,
     output: z.object({ person, invite_url: z.string().optional() }),
     status: 201,
-    errors: [EMAIL_TAKEN_ERROR],
+    errors: [{ status: 400, message: 'email: email is not valid' }, emailTaken, ...writeErrors],
     handler: async ({ body }, { deps, viewer, request }) => {
       const { agent, invitationToken } = await people.createPerson(deps, viewer.accountId, body);
-      return { person: people.toPersonRecord(agent), ...(invitationToken && { invite_url: invitationUrl(publicBaseUrl(deps.config, request), invitationToken) }) };
+      return { person: people.toPersonRecord(agent), ...(invitationToken && { invite_url: invitationUrl(deps.config, invitationToken, request) }) };
     },
   }),
   defineAppRoute({
@@ -57,13 +67,15 @@ export const peopleAppRoutes: AppRoute[] = [
     path: '/app/api/admin/people/:id',
     access: 'admin',
     summary: "Change a person's name, email, role or password, or disable them",
-    description: 'Disabling, a new password or a new email end the person\'s sessions (an admin changing their own password stays signed in here).',
+    description:
+      "Disabling, a new password, or a new or removed email (`null`) end the person's sessions and invitation links; removing the email removes the password. " +
+      'An admin changing their own password or email stays signed in where they did it, and cannot disable themselves, remove their own email or give up their own admin role.',
     params: idParams,
     body: personPatchInput,
     output: z.object({ person }),
-    errors: [notFound(people.AGENT_NOT_FOUND), EMAIL_TAKEN_ERROR],
+    errors: [{ status: 400, message: people.CANNOT_LOCK_OUT_SELF }, personNotFound, emailTaken, ...writeErrors],
     handler: async ({ params, body }, { deps, viewer }) => ({
-      person: people.toPersonRecord(await people.updatePerson(deps, params.id, body, { scope: viewer.accountId, keepSession: viewer.sessionId })),
+      person: people.toPersonRecord(await people.updatePerson(deps, params.id, body, { scope: viewer.accountId, actor: viewer.agentId, keepSession: viewer.sessionId })),
     }),
   }),
   defineAppRoute({
@@ -71,12 +83,12 @@ export const peopleAppRoutes: AppRoute[] = [
     path: '/app/api/admin/people/:id/invite',
     access: 'admin',
     summary: 'A new invitation link for a person',
-    description: "Earlier links and the person's sessions end.",
+    description: "Earlier links and the person's sessions end: this is also how an admin resets someone's access.",
     params: idParams,
     output: z.object({ invite_url: z.string() }),
-    errors: [notFound(people.AGENT_NOT_FOUND), { status: 400, message: people.NO_EMAIL_TO_INVITE }],
+    errors: [{ status: 400, message: people.NO_EMAIL_TO_INVITE }, personNotFound, ...writeErrors],
     handler: async ({ params }, { deps, viewer, request }) => ({
-      invite_url: invitationUrl(publicBaseUrl(deps.config, request), await people.reinvite(deps, params.id, viewer.accountId)),
+      invite_url: invitationUrl(deps.config, await people.reinvite(deps, params.id, viewer.accountId), request),
     }),
   }),
   defineAppRoute({
@@ -85,7 +97,7 @@ export const peopleAppRoutes: AppRoute[] = [
     access: 'admin',
     summary: "The account's teams with their members",
     output: z.object({ teams: z.array(team) }),
-    errors: [],
+    errors: readErrors,
     handler: async (_input, { deps, viewer }) => ({ teams: await people.listTeamsWithMembers(deps, viewer.accountId) }),
   }),
   defineAppRoute({
@@ -93,10 +105,11 @@ export const peopleAppRoutes: AppRoute[] = [
     path: '/app/api/admin/teams/:id/members',
     access: 'admin',
     summary: 'Add a person to a team',
+    description: "Adding a member twice changes nothing. Answers with the team's members.",
     params: idParams,
     body: teamMemberInput,
     output: members,
-    errors: [notFound(people.TEAM_NOT_FOUND), notFound(people.AGENT_NOT_FOUND)],
+    errors: [teamNotFound, personNotFound, ...writeErrors],
     handler: async ({ params, body }, { deps, viewer }) => {
       await people.addTeamMember(deps, params.id, body.agent_id, viewer.accountId);
       return { members: await people.listTeamMembers(deps, params.id, viewer.accountId) };
@@ -107,9 +120,10 @@ export const peopleAppRoutes: AppRoute[] = [
     path: '/app/api/admin/teams/:id/members/:agentId',
     access: 'admin',
     summary: 'Remove a person from a team',
-    params: memberParams,
+    description: "Answers with the team's remaining members; 404 `Agent not found` when the person is not a member.",
+    params: teamMemberParams,
     output: members,
-    errors: [notFound(people.TEAM_NOT_FOUND), notFound(people.AGENT_NOT_FOUND)],
+    errors: [teamNotFound, personNotFound, ...writeErrors],
     handler: async ({ params }, { deps, viewer }) => {
       await people.removeTeamMember(deps, params.id, params.agentId, viewer.accountId);
       return { members: await people.listTeamMembers(deps, params.id, viewer.accountId) };
@@ -121,17 +135,17 @@ export const peopleAppRoutes: AppRoute[] = [
     access: 'admin',
     summary: "The account's settings",
     output: z.object({ settings }),
-    errors: [],
-    handler: async (_input, { deps, viewer }) => ({ settings: await people.updateAccountSettings(deps, viewer.accountId, {}) }),
+    errors: readErrors,
+    handler: async (_input, { deps, viewer }) => ({ settings: await people.getAccountSettings(deps, viewer.accountId) }),
   }),
   defineAppRoute({
     method: 'PATCH',
     path: '/app/api/admin/settings',
     access: 'admin',
-    summary: "Change the account's name, or hide unassigned conversations from agents",
+    summary: 'Rename the account, or hide unassigned conversations from agents',
     body: accountSettingsInput,
     output: z.object({ settings }),
-    errors: [],
+    errors: [{ status: 400, message: 'hide_unassigned: hide_unassigned must be true or false' }, ...writeErrors],
     handler: async ({ body }, { deps, viewer }) => ({ settings: await people.updateAccountSettings(deps, viewer.accountId, body) }),
   }),
 ];

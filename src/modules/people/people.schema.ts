@@ -25,6 +25,8 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+export const PASSWORD_NEEDS_EMAIL_ISSUE = 'a password needs an email to sign in with';
+
 export const newPersonInput = z
   .strictObject({
     name: personName,
@@ -32,7 +34,7 @@ export const newPersonInput = z
     role: personRole.optional(),
     password: password.optional(),
   })
-  .refine((input) => input.password === undefined || input.email !== undefined, { message: 'a password needs an email to sign in with', path: ['password'] });
+  .refine((input) => input.password === undefined || input.email !== undefined, { message: PASSWORD_NEEDS_EMAIL_ISSUE, path: ['password'] });
 export type NewPersonInput = z.output<typeof newPersonInput>;
 
 export const personPatchInput = z.strictObject({
@@ -44,14 +46,20 @@ export const personPatchInput = z.strictObject({
 });
 export type PersonPatchInput = z.output<typeof personPatchInput>;
 
-/** An account's name, for the admin API and the CLI alike. */
-export const accountName = z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(255, 'name is too long');
-/** `{name}`: a new account, team or bot. */
+/** An account's (a team's, a bot's) name, for the admin API and the CLI alike: a person's name's rule. */
+export const accountName = personName;
+/** `{name}`: a new account, API key, team or bot. */
 export const nameInput = z.object({ name: accountName });
 
 export const accountSettingsInput = z.strictObject({
   name: accountName.optional(),
   hide_unassigned: z.boolean({ error: 'hide_unassigned must be true or false' }).optional(),
 });
+export type AccountSettingsInput = z.output<typeof accountSettingsInput>;
 
 export const teamMemberInput = z.strictObject({ agent_id: z.string({ error: 'agent_id is required' }).min(1, 'agent_id is required').max(255) });
+
+/** Path parameters of the admin API and the inbox's admin screens: `/agents/:id`, `/teams/:id/members/:agentId`. */
+const recordId = z.string().min(1).max(255);
+export const idParams = z.object({ id: recordId });
+export const teamMemberParams = z.object({ id: recordId, agentId: recordId });

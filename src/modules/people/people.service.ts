@@ -4,16 +4,20 @@ import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { updateAccount } from '../accounts/accounts.repository.js';
 import { requireAccount } from '../accounts/accounts.service.js';
+import { listEntries } from '../directory/directory.service.js';
 import { issueInvitation } from './invitations.js';
 import { hashPassword } from './passwords.js';
 import * as repository from './people.repository.js';
-import { normalizeEmail, type NewPersonInput, type PersonPatchInput, type Role } from './people.schema.js';
+import { normalizeEmail, PASSWORD_NEEDS_EMAIL_ISSUE, type AccountSettingsInput, type NewPersonInput, type PersonPatchInput, type Role } from './people.schema.js';
 
 export const EMAIL_TAKEN = 'email is already used by another person';
 export const AGENT_NOT_FOUND = 'Agent not found';
 export const TEAM_NOT_FOUND = 'Team not found';
 export const NO_EMAIL_TO_INVITE = 'This agent has no email to send an invitation to';
+export const PASSWORD_NEEDS_EMAIL = `password: ${PASSWORD_NEEDS_EMAIL_ISSUE}`;
+export const CANNOT_LOCK_OUT_SELF = 'You cannot disable yourself, remove your own email or give up your own admin role; another admin can';
 
 /**
  * People: the agents of an account, who sign in once they have an email and a password. The admin
@@ -79,7 +83,7 @@ export async function createPerson(deps: Deps, accountId: string, input: NewPers
   };
   return refusingTakenEmail(() =>
     deps.database.db.transaction().execute(async (trx) => {
-      await trx.insertInto('agents').values(agent).execute();
+      await repository.insertAgent(trx, agent);
       const invitationToken = agent.email_normalized !== null && passwordHash === null ? await issueInvitation(deps, trx, agent.id) : undefined;
       return { agent, ...(invitationToken && { invitationToken }) };
     }),
@@ -97,14 +101,28 @@ export async function listPeople(deps: Deps, accountId: string): Promise<PersonR
   return (await repository.listAgents(deps.database.db, accountId)).map(toPersonRecord);
 }
 
+export interface UpdateOptions {
+  /** Only a person of this account (the inbox's admin screens); others answer 404. */
+  scope?: string;
+  /** Who asks, when a signed-in admin does: they cannot lock themselves out. */
+  actor?: string;
+  /** The asker's session: they stay signed in where they changed their own password or email. */
+  keepSession?: string;
+}
+
+/** What an admin may not do to themselves in the inbox: nobody would be left to undo it there. */
+function locksOutSelf(patch: PersonPatchInput): boolean {
+  return patch.disabled === true || patch.email === null || (patch.role !== undefined && patch.role !== 'admin');
+}
+
 /**
  * Changes a person. Removing the email removes the password too (the person can no longer sign in,
  * and an email added later starts with an invitation). Whatever takes access away (disabling, a new
- * password, no email) ends the person's sessions and invitation links; `keepSession` is kept when a
- * person changes their own password.
+ * password, a new or no email) ends the person's sessions and invitation links.
  */
-export async function updatePerson(deps: Deps, id: string, patch: PersonPatchInput, options: { scope?: string; keepSession?: string } = {}): Promise<AgentRow> {
+export async function updatePerson(deps: Deps, id: string, patch: PersonPatchInput, options: UpdateOptions = {}): Promise<AgentRow> {
   const agent = await requirePerson(deps, id, options.scope);
+  if (options.actor === id && locksOutSelf(patch)) throw badRequest(CANNOT_LOCK_OUT_SELF);
   const changes: Partial<AgentRow> = {};
   if (patch.name !== undefined) changes.name = patch.name;
   if (patch.role !== undefined) changes.role = patch.role;
@@ -114,20 +132,20 @@ export async function updatePerson(deps: Deps, id: string, patch: PersonPatchInp
     if (patch.email === null) changes.password_hash = null;
   }
   if (patch.password !== undefined) {
-    if ((changes.email_normalized ?? agent.email_normalized) === null) throw badRequest('password: a password needs an email to sign in with');
+    const emailAfter = changes.email_normalized !== undefined ? changes.email_normalized : agent.email_normalized;
+    if (emailAfter === null) throw badRequest(PASSWORD_NEEDS_EMAIL);
     changes.password_hash = await hashPassword(patch.password);
     changes.failed_sign_ins = 0;
   }
   if (patch.disabled !== undefined) changes.disabled_at = patch.disabled ? (agent.disabled_at ?? toStoredTime(deps.clock.now())) : null;
   const emailChanged = changes.email_normalized !== undefined && changes.email_normalized !== agent.email_normalized;
   const endsAccess = patch.disabled === true || patch.password !== undefined || emailChanged;
-  // A person who changes their own password stays signed in where they did it.
-  const keep = patch.disabled === true || emailChanged ? undefined : options.keepSession;
   return refusingTakenEmail(() =>
     deps.database.db.transaction().execute(async (trx) => {
       if (Object.keys(changes).length > 0) await repository.updateAgent(trx, id, changes);
       if (endsAccess) {
-        await repository.endSessionsOf(trx, id, keep);
+        // Only the asker's own session can match keepSession: they stay signed in where they made the change.
+        await repository.endSessionsOf(trx, id, options.keepSession);
         await repository.endInvitationsOf(trx, id);
       }
       return { ...agent, ...changes };
@@ -165,14 +183,17 @@ export async function listTeamMembers(deps: Deps, teamId: string, scope?: string
   return (await repository.listTeamMembers(deps.database.db, team.id)).map(toPersonRecord);
 }
 
+export interface TeamWithMembers {
+  id: string;
+  name: string;
+  created_at: string;
+  member_ids: string[];
+}
+
 /** The account's teams, each with its members' ids. */
-export async function listTeamsWithMembers(deps: Deps, accountId: string) {
-  const { db } = deps.database;
-  const [teams, members] = await Promise.all([
-    db.selectFrom('teams').select(['id', 'name', 'created_at']).where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute(),
-    repository.membersByTeam(db, accountId),
-  ]);
-  return teams.map((team) => ({ ...team, member_ids: members.get(team.id) ?? [] }));
+export async function listTeamsWithMembers(deps: Deps, accountId: string): Promise<TeamWithMembers[]> {
+  const [teams, members] = await Promise.all([listEntries(deps, 'teams', accountId), repository.membersByTeam(deps.database.db, accountId)]);
+  return teams.map((team) => ({ id: team.id, name: team.name, created_at: team.created_at, member_ids: members.get(team.id) ?? [] }));
 }
 
 export interface AccountSettings {
@@ -185,12 +206,16 @@ export function toAccountSettings(account: Account): AccountSettings {
   return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1 };
 }
 
-export async function updateAccountSettings(deps: Deps, accountId: string, patch: { name?: string; hide_unassigned?: boolean }): Promise<AccountSettings> {
+export async function getAccountSettings(deps: Deps, accountId: string): Promise<AccountSettings> {
+  return toAccountSettings(await requireAccount(deps, accountId));
+}
+
+export async function updateAccountSettings(deps: Deps, accountId: string, patch: AccountSettingsInput): Promise<AccountSettings> {
   const account = await requireAccount(deps, accountId);
   const changes = {
     ...(patch.name !== undefined && { name: patch.name }),
     ...(patch.hide_unassigned !== undefined && { hide_unassigned: patch.hide_unassigned ? 1 : 0 }),
   };
-  if (Object.keys(changes).length > 0) await deps.database.db.updateTable('accounts').set(changes).where('id', '=', accountId).execute();
+  if (Object.keys(changes).length > 0) await updateAccount(deps.database.db, accountId, changes);
   return toAccountSettings({ ...account, ...changes });
 }

@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Deps } from '../../deps.js';
+import { readSecretFile, type WithDeps } from '../../cli/support.js';
 import { ApiError } from '../../errors.js';
 import { connectChannel, disconnectChannel, showChannel, type ChannelView } from './whatsapp.service.js';
-
-type WithDeps = (work: (deps: Deps) => Promise<void>) => Promise<void>;
 
 function describe(channel: ChannelView): string {
   if (channel.type === 'sandbox') return 'channel: sandbox (no WhatsApp number connected)';
@@ -19,7 +16,7 @@ function describe(channel: ChannelView): string {
 
 /** The token from a file or standard input (`-`), so it stays out of shell history and `ps`. */
 function readToken(options: { accessToken?: string; accessTokenFile?: string }): string | undefined {
-  if (options.accessTokenFile) return readFileSync(options.accessTokenFile === '-' ? 0 : options.accessTokenFile, 'utf8').trim();
+  if (options.accessTokenFile) return readSecretFile(options.accessTokenFile).trim();
   return options.accessToken ?? process.env.WHATSAPP_ACCESS_TOKEN;
 }
 
