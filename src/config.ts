@@ -89,6 +89,8 @@ const envSchema = z.object({
   // WhatsApp Cloud API (issue 6). Secrets stay optional so the embedded start needs none of them;
   // the code that needs one refuses clearly without it (see src/channels/cloud-api/).
   OPENMUMBLE_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // During a key rotation: the key being replaced, still accepted for decryption (docs/operations.md).
+  OPENMUMBLE_SECRET_KEY_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   WHATSAPP_APP_SECRET: z.string().min(1).optional(),
   WHATSAPP_VERIFY_TOKEN: z.string().min(1).optional(),
   WHATSAPP_APP_ID: z.string().regex(/^\d+$/, 'expected the numeric id of the Meta app').optional(),

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateToLatest } from './db/database.js';
 import { closeDeps, createDeps, type Deps } from './deps.js';
 import { ensureDefaultAccount } from './modules/accounts/accounts.service.js';
+import { sealPlainWebhookSecrets } from './modules/secrets/secrets.service.js';
 import { checkSecretKeyForStoredChannels } from './modules/whatsapp/whatsapp.service.js';
 
 export interface RunningServer {
@@ -42,6 +43,7 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     await closeDeps(deps);
     throw new ConfigError(missingKey);
   }
+  await sealPlainWebhookSecrets(deps);
   const created = await ensureDefaultAccount(deps, config.OPENMUMBLE_API_KEY);
   // The key is about to be shown: it must survive a power cut.
   await deps.database.durable();

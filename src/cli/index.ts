@@ -7,6 +7,7 @@ import type { DirectoryTable } from '../modules/directory/directory.repository.j
 import * as directory from '../modules/directory/directory.service.js';
 import { channelCommands } from '../modules/whatsapp/whatsapp.cli.js';
 import { backupCommands } from './backup.js';
+import { secretsCommands } from './secrets.js';
 import { peopleCommands } from './people.js';
 import { parseOrFail, print, withDeps } from './support.js';
 import { serve } from '../server.js';
@@ -121,6 +122,7 @@ export function buildCli(): Command {
   peopleCommands(program, teams, withDeps);
   channelCommands(program, withDeps);
   backupCommands(program);
+  secretsCommands(program, withDeps);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SecretKeyMissingError, TokenCipher, TokenDecryptionError, tokenCipherFor } from './token-crypto.js';
+import { KeyRing, SecretKeyMissingError, TokenCipher, TokenDecryptionError, WEBHOOK_SECRET, isSealed, tokenCipherFor } from './secret-box.js';
 
 const SECRET = 'a-passphrase-that-is-long-enough-for-the-rule';
 
@@ -31,8 +31,31 @@ describe('TokenCipher', () => {
   it('accepts any secret of 32+ characters (hex, base64, passphrase) and names the purpose when missing', () => {
     expect(() => new TokenCipher('f'.repeat(64))).not.toThrow();
     expect(() => new TokenCipher('short')).toThrow(SecretKeyMissingError);
-    expect(() => tokenCipherFor(undefined, 'store a WhatsApp access token')).toThrow(
+    expect(() => tokenCipherFor({}, 'store a WhatsApp access token')).toThrow(
       'OPENMUMBLE_SECRET_KEY must be set (at least 32 characters) to store a WhatsApp access token',
     );
+  });
+});
+
+describe('KeyRing', () => {
+  const OLD = 'the-old-key-the-old-key-the-old-key!';
+  const NEW = 'the-new-key-the-new-key-the-new-key!';
+
+  it('opens what the previous key sealed during a rotation, and seals with the new key', () => {
+    const before = new KeyRing({ OPENMUMBLE_SECRET_KEY: OLD }, WEBHOOK_SECRET, 'x').encrypt('whsec_abc', 'acct');
+    const rotating = new KeyRing({ OPENMUMBLE_SECRET_KEY: NEW, OPENMUMBLE_SECRET_KEY_PREVIOUS: OLD }, WEBHOOK_SECRET, 'x');
+    expect(rotating.decrypt(before, 'acct')).toBe('whsec_abc');
+    const resealed = rotating.reseal(before, 'acct');
+    expect(new KeyRing({ OPENMUMBLE_SECRET_KEY: NEW }, WEBHOOK_SECRET, 'x').decrypt(resealed, 'acct')).toBe('whsec_abc');
+    expect(() => new KeyRing({ OPENMUMBLE_SECRET_KEY: NEW }, WEBHOOK_SECRET, 'x').decrypt(before, 'acct')).toThrow(TokenDecryptionError);
+  });
+
+  it('seals a secret kept in clear, and keeps purposes apart', () => {
+    const ring = new KeyRing({ OPENMUMBLE_SECRET_KEY: NEW }, WEBHOOK_SECRET, 'x');
+    const sealed = ring.reseal('whsec_plain', 'acct');
+    expect(isSealed(sealed)).toBe(true);
+    expect(isSealed('whsec_plain')).toBe(false);
+    expect(ring.decrypt(sealed, 'acct')).toBe('whsec_plain');
+    expect(() => tokenCipherFor({ OPENMUMBLE_SECRET_KEY: NEW }, 'x').decrypt(sealed, 'acct')).toThrow(TokenDecryptionError);
   });
 });

@@ -12,7 +12,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('phone_number_id', 'text', (c) => c.notNull().unique())
     .addColumn('waba_id', 'text', (c) => c.notNull())
     .addColumn('display_phone_number', 'text', (c) => c.notNull())
-    // AES-256-GCM, key derived from OPENMUMBLE_SECRET_KEY (src/channels/cloud-api/token-crypto.ts).
+    // AES-256-GCM, key derived from OPENMUMBLE_SECRET_KEY (src/secrets/secret-box.ts).
     .addColumn('access_token', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('connected'))
     .addColumn('status_reason', 'text')

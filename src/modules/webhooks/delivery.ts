@@ -8,6 +8,7 @@ import { NonPublicAddressError, createPublicDispatcher, resolvePublicAddresses }
 import { VERSION } from '../../version.js';
 import { WEBHOOK_DELIVERY_JOB, subscriptionGroupPrefix } from './events.js';
 import * as repository from './webhooks.repository.js';
+import { openWebhookSecret } from './secret-storage.js';
 import { webhookHeaders } from './signing.js';
 
 /** Response bytes read (and dropped) so the connection can be reused. */
@@ -83,6 +84,17 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
     }
   }
 
+  /** Posts the event, signed with the subscription's secret; a secret that cannot be read is a failed attempt. */
+  async function attempt(delivery: { url: string; secret: string; account_id: string; event_id: string; payload: string }, timestamp: number, signal: AbortSignal): Promise<AttemptResult> {
+    let secret: string;
+    try {
+      secret = openWebhookSecret(deps, delivery.account_id, delivery.secret);
+    } catch (error) {
+      return { status: null, error: (error as Error).message, durationMs: 0 };
+    }
+    return post(delivery.url, webhookHeaders(secret, delivery.event_id, timestamp, delivery.payload), delivery.payload, signal);
+  }
+
   type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'disabled';
 
   const handler: JobHandler<{ delivery_id: string }> = {
@@ -105,7 +117,7 @@ export function createWebhookDelivery(deps: Deps, options: { dispatcher?: Dispat
 
       const attemptedAt = clock.now();
       const timestamp = Math.floor(attemptedAt.getTime() / 1000);
-      const result = await post(delivery.url, webhookHeaders(delivery.secret, delivery.event_id, timestamp, delivery.payload), delivery.payload, signal);
+      const result = await attempt(delivery, timestamp, signal);
       const number = delivery.attempts + 1;
       const now = clock.now();
       const nowText = now.toISOString();

@@ -84,6 +84,7 @@ export function findDeliveryForAttempt(db: Kysely<DB>, id: string) {
       'd.event_id',
       's.url',
       's.secret',
+      's.account_id',
       's.status as subscription_status',
       's.failing_since',
       'e.payload',

@@ -19,6 +19,7 @@ import {
   type DeliveryRecord,
   type WebhookRecord,
 } from './webhooks.schema.js';
+import { sealWebhookSecret } from './secret-storage.js';
 import { generateWebhookSecret } from './signing.js';
 
 export function toWebhookRecord(row: WebhookSubscriptionRow): WebhookRecord {
@@ -71,12 +72,13 @@ export async function addWebhook(deps: Deps, accountId: string, input: { url: st
   const url = await checkWebhookUrl(deps, input.url);
   const events = parseEventTypes(input.events);
   const now = toStoredTime(deps.clock.now());
+  const secret = generateWebhookSecret();
   const row: WebhookSubscriptionRow = {
     id: newId(),
     account_id: accountId,
     url,
     events: JSON.stringify(events),
-    secret: generateWebhookSecret(),
+    secret: sealWebhookSecret(deps, accountId, secret),
     status: 'active',
     disabled_reason: null,
     disabled_at: null,
@@ -89,7 +91,7 @@ export async function addWebhook(deps: Deps, accountId: string, input: { url: st
     if ((await repository.countSubscriptions(trx, accountId)) >= MAX_WEBHOOKS) throw badRequest(TOO_MANY_WEBHOOKS);
     await repository.insertSubscription(trx, row);
   });
-  return { id: row.id, url, events, secret: row.secret };
+  return { id: row.id, url, events, secret };
 }
 
 export async function listWebhooks(deps: Deps, accountId: string): Promise<WebhookRecord[]> {

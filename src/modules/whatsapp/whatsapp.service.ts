@@ -1,6 +1,6 @@
 import { isUniqueViolation } from '../../db/errors.js';
 import { z } from 'zod';
-import { SecretKeyMissingError, tokenCipherFor, TokenDecryptionError } from '../../channels/cloud-api/token-crypto.js';
+import { SecretKeyMissingError, tokenCipherFor, TokenDecryptionError } from '../../secrets/secret-box.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, conflict } from '../../errors.js';
@@ -70,7 +70,7 @@ export function presentChannel(row: WhatsAppChannelRow | undefined): ChannelView
 /** The key's absence, as the admin API and CLI report it: the server's configuration, not the request. */
 function cipherOrRefuse(deps: Deps) {
   try {
-    return tokenCipherFor(deps.config.OPENMUMBLE_SECRET_KEY, 'store a WhatsApp access token');
+    return tokenCipherFor(deps.config, 'store a WhatsApp access token');
   } catch (error) {
     if (error instanceof SecretKeyMissingError) throw new ApiError(503, error.message);
     throw error;
@@ -81,6 +81,11 @@ export const PHONE_NUMBER_ID_TAKEN = 'This phone_number_id is already connected 
 
 /** The token's AAD: a stored token only decrypts on its own account's row. */
 const tokenContext = (accountId: string) => `whatsapp_channel:${accountId}`;
+
+/** A stored access token sealed again with the current key (`openmumble secrets rotate`). */
+export function resealAccessToken(deps: Deps, row: Pick<WhatsAppChannelRow, 'account_id' | 'access_token'>): string {
+  return tokenCipherFor(deps.config, 'rotate WhatsApp access tokens').reseal(row.access_token, tokenContext(row.account_id));
+}
 
 /**
  * Connects (or reconnects, with a new token) the account to a WhatsApp number. Switches the
@@ -154,7 +159,7 @@ export interface ChannelCredentials {
 
 /** The channel with its token in clear, for the Cloud API client only. */
 export function credentialsOf(deps: Deps, row: WhatsAppChannelRow): ChannelCredentials {
-  const cipher = tokenCipherFor(deps.config.OPENMUMBLE_SECRET_KEY, 'use a WhatsApp access token');
+  const cipher = tokenCipherFor(deps.config, 'use a WhatsApp access token');
   return {
     accountId: row.account_id,
     phoneNumberId: row.phone_number_id,
