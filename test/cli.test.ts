@@ -108,7 +108,9 @@ describeEachDatabase('openmumble CLI', (kind) => {
     ['bots', 'bot', []],
   ] as const)('%s add, list and remove', async (group, noun, extra) => {
     const account = await createAccount(`${group} owner`);
-    expect((await cli(group, 'list', '--account', account.id)).out.trim()).toBe('(none)');
+    // Bots list the built-in AI bot, as get-bots does.
+    const none = () => (group === 'bots' ? [{ id: 'AI', name: 'AI', type: 'ai', created_at: null }] : []);
+    expect(JSON.parse((await cli(group, 'list', '--account', account.id, '--json')).out)).toEqual(none());
 
     const added = await cli(group, 'add', '--account', account.id, '--name', 'Amy', ...extra);
     expect(added.failed).toBe(false);
@@ -119,8 +121,34 @@ describeEachDatabase('openmumble CLI', (kind) => {
     expect(list.out).toContain('Amy');
     if (group === 'agents') expect(list.out).toContain('amy@example.com');
 
+    if (group !== 'agents') {
+      expect((await cli(group, 'set', id, '--name', 'Bea')).out).toContain(`${noun} ${id} renamed (Bea)`);
+      expect((await cli(group, 'list', '--account', account.id)).out).toContain('Bea');
+    }
     expect((await cli(group, 'remove', id)).out).toContain(`${noun} ${id} removed`);
-    expect((await cli(group, 'list', '--account', account.id)).out.trim()).toBe('(none)');
+    expect(JSON.parse((await cli(group, 'list', '--account', account.id, '--json')).out)).toEqual(none());
+  });
+
+  it('accounts set, rename and delete (with --yes); keys rotate refuses the old key at once', async () => {
+    const account = await createAccount('Switches Inc');
+    const set = await cli('accounts', 'set', account.id, '--messaging', 'off', '--hide-unassigned', 'on');
+    expect(set.out).toContain(`account ${account.id} updated (Switches Inc; unassigned hidden from agents; messaging off)`);
+    expect((await authenticateApiKey(open(), account.key))?.account).toMatchObject({ messaging_enabled: 0, hide_unassigned: 1 });
+    expect((await cli('accounts', 'set', account.id, '--messaging', 'maybe')).err).toContain('--messaging takes on or off');
+    expect((await cli('accounts', 'rename', account.id, 'Renamed Inc')).out).toContain(`account ${account.id} renamed (Renamed Inc)`);
+    expect((await cli('accounts', 'rename', account.id, '')).err).toContain('name: name is required');
+
+    const [keyId] = JSON.parse((await cli('keys', 'list', '--account', account.id, '--json')).out).map((key: { id: string }) => key.id);
+    const rotated = await cli('keys', 'rotate', keyId);
+    const [, , newKey] = new RegExp(`API key ${keyId} revoked; API key (${UUID}) created in its place \\(shown only now\\): (om_\\S+)`).exec(rotated.out)!;
+    expect(await authenticateApiKey(deps, account.key)).toBeUndefined();
+    expect((await authenticateApiKey(deps, newKey))?.account.id).toBe(account.id);
+    expect((await cli('keys', 'rotate', keyId)).err).toContain('API key not found');
+
+    expect((await cli('accounts', 'delete', account.id)).err).toContain('add --yes to confirm');
+    expect((await cli('accounts', 'delete', account.id, '--yes')).out).toContain(`account ${account.id} deleted`);
+    expect(await authenticateApiKey(deps, newKey)).toBeUndefined();
+    expect(JSON.parse((await cli('accounts', 'list', '--json')).out)).not.toContainEqual(expect.objectContaining({ id: account.id }));
   });
 
   it('agents add --email makes a person with an invitation link; set, invite and --json lists', async () => {
@@ -234,11 +262,11 @@ describe('openmumble --help', () => {
   });
 
   it.each([
-    ['accounts', ['create', 'list']],
-    ['keys', ['create', 'list', 'revoke']],
+    ['accounts', ['create', 'list', 'set', 'rename', 'delete']],
+    ['keys', ['create', 'list', 'rotate', 'revoke']],
     ['agents', ['add', 'list', 'set', 'invite', 'remove']],
-    ['teams', ['add', 'list', 'remove', 'members']],
-    ['bots', ['add', 'list', 'remove']],
+    ['teams', ['add', 'list', 'set', 'remove', 'members']],
+    ['bots', ['add', 'list', 'set', 'remove']],
   ])('%s --help lists %j, each explained', (name, subcommands) => {
     const text = group(name).helpInformation();
     for (const subcommand of subcommands) expect(text).toMatch(new RegExp(`^\\s+${subcommand}\\b.*\\S+\\s+\\S+`, 'm'));

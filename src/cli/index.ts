@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
-import { nameInput } from '../modules/people/people.schema.js';
+import { accountSettingsInput, nameInput } from '../modules/people/people.schema.js';
+import { updateAccountSettings } from '../modules/people/people.service.js';
 import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
 import * as directory from '../modules/directory/directory.service.js';
@@ -12,6 +13,13 @@ import { peopleCommands } from './people.js';
 import { parseOrFail, print, withDeps } from './support.js';
 import { serve } from '../server.js';
 import { VERSION } from '../version.js';
+
+/** `on`/`off` (also true/false, yes/no) for a switch option. */
+function onOff(value: string, option: string): boolean {
+  if (/^(on|true|yes)$/i.test(value)) return true;
+  if (/^(off|false|no)$/i.test(value)) return false;
+  throw new Error(`${option} takes on or off`);
+}
 
 const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
 
@@ -36,7 +44,20 @@ function directoryCommands(program: Command, table: Exclude<DirectoryTable, 'age
     .action((options: { account: string; json?: boolean }) =>
       withDeps(async (deps) => {
         await accounts.requireAccount(deps, options.account);
-        print((await directory.listEntries(deps, table, options.account)).map(({ account_id: _account, ...entry }) => entry), options);
+        const entries = (await directory.listEntries(deps, table, options.account)).map(({ account_id: _account, ...entry }) => entry);
+        // As get-bots shows them: the built-in AI bot first.
+        print(table === 'bots' ? [{ ...directory.AI_BOT, created_at: null }, ...entries] : entries, options);
+      }),
+    );
+  group
+    .command('set')
+    .description(`rename ${article(noun)}`)
+    .argument('<id>', `${noun} id`)
+    .requiredOption('--name <name>', 'the new name')
+    .action((id: string, options: { name: string }) =>
+      withDeps(async (deps) => {
+        const entry = await directory.renameEntry(deps, table, id, parseOrFail(nameInput, { name: options.name }).name);
+        console.log(`${noun} ${entry.id} renamed (${entry.name})`);
       }),
     );
   group
@@ -88,6 +109,48 @@ export function buildCli(): Command {
       withDeps(async (deps) => print((await accounts.listAccounts(deps)).map(({ id, name, created_at }) => ({ id, name, created_at })), options)),
     );
 
+  accountsCommand
+    .command('set')
+    .description("change an account's name or settings")
+    .argument('<id>', 'account id')
+    .option('--name <name>', 'a new name')
+    .option('--hide-unassigned <on|off>', 'hide unassigned conversations from agents')
+    .option('--messaging <on|off>', 'allow the account to send messages (off: every send is refused)')
+    .action((id: string, options: { name?: string; hideUnassigned?: string; messaging?: string }) =>
+      withDeps(async (deps) => {
+        const patch = parseOrFail(accountSettingsInput, {
+          ...(options.name !== undefined && { name: options.name }),
+          ...(options.hideUnassigned !== undefined && { hide_unassigned: onOff(options.hideUnassigned, '--hide-unassigned') }),
+          ...(options.messaging !== undefined && { messaging_enabled: onOff(options.messaging, '--messaging') }),
+        });
+        const account = await updateAccountSettings(deps, id, patch);
+        console.log(`account ${account.id} updated (${account.name}; unassigned ${account.hide_unassigned ? 'hidden from agents' : 'shown'}; messaging ${account.messaging_enabled ? 'on' : 'off'})`);
+      }),
+    );
+  accountsCommand
+    .command('rename')
+    .description('rename an account')
+    .argument('<id>', 'account id')
+    .argument('<name>', 'the new name')
+    .action((id: string, name: string) =>
+      withDeps(async (deps) => {
+        const account = await updateAccountSettings(deps, id, parseOrFail(accountSettingsInput, { name }));
+        console.log(`account ${account.id} renamed (${account.name})`);
+      }),
+    );
+  accountsCommand
+    .command('delete')
+    .description('delete an account and everything it holds (customers, messages, people, keys, media); cannot be undone')
+    .argument('<id>', 'account id')
+    .option('--yes', 'confirm')
+    .action((id: string, options: { yes?: boolean }) =>
+      withDeps(async (deps) => {
+        if (!options.yes) throw new Error('this deletes the account and everything it holds; add --yes to confirm');
+        const { mediaFiles } = await accounts.deleteAccount(deps, id);
+        console.log(`account ${id} deleted (and ${mediaFiles} media file(s))`);
+      }),
+    );
+
   const keys = program.command('keys').description("manage an account's API keys");
   keys
     .command('create')
@@ -106,6 +169,16 @@ export function buildCli(): Command {
     .requiredOption('--account <id>', 'account id')
     .option('--json', 'print JSON')
     .action((options: { account: string; json?: boolean }) => withDeps(async (deps) => print(await accounts.listApiKeys(deps, options.account), options)));
+  keys
+    .command('rotate')
+    .description('replace an API key: a new key (shown once) with the same name, the old one refused at once')
+    .argument('<id>', 'API key id')
+    .action((id: string) =>
+      withDeps(async (deps) => {
+        const key = await accounts.rotateApiKey(deps, id);
+        console.log(`API key ${id} revoked; API key ${key.id} created in its place (shown only now): ${key.key}`);
+      }),
+    );
   keys
     .command('revoke')
     .description('revoke an API key by id: it is refused at once')

@@ -25,6 +25,8 @@ export interface MediaStore {
   discard(staged: StagedMedia): Promise<void>;
   /** Reads a committed file. */
   open(key: string): Promise<Readable>;
+  /** Removes a committed file (gone already is fine). */
+  remove(key: string): Promise<void>;
 }
 
 const KEY = /^[0-9a-f-]{36}\.[a-z0-9]{1,8}$/;
@@ -75,6 +77,10 @@ export class DirectoryMediaStore implements MediaStore {
 
   async discard(staged: StagedMedia): Promise<void> {
     await rm(join(this.staging, checkedKey(staged.key)), { force: true });
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(join(this.dir, checkedKey(key)), { force: true });
   }
 
   async open(key: string): Promise<Readable> {

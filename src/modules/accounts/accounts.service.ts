@@ -67,6 +67,39 @@ export async function listApiKeys(deps: Deps, accountId: string) {
   return keys.map(({ key_hash: _hash, key_prefix, ...rest }) => ({ ...rest, prefix: key_prefix }));
 }
 
+/**
+ * A new key in place of an old one (same account and name), the old one revoked in the same
+ * transaction: there is no moment with neither, and the old one is refused from the next request.
+ */
+export async function rotateApiKey(deps: Deps, id: string): Promise<NewApiKey> {
+  const old = await repository.findApiKey(deps.database.db, id);
+  if (!old || old.revoked_at !== null) throw notFound('API key not found');
+  const key = generateApiKey();
+  const row = { id: newId(), account_id: old.account_id, name: old.name, key_hash: hashApiKey(key), key_prefix: key.slice(0, KEY_PREFIX.length + 4), created_at: toStoredTime(deps.clock.now()), last_used_at: null, revoked_at: null };
+  await deps.database.db.transaction().execute(async (trx) => {
+    await repository.insertApiKey(trx, row);
+    await repository.revokeApiKey(trx, id, row.created_at);
+  });
+  return { id: row.id, name: row.name, key, prefix: row.key_prefix, created_at: row.created_at };
+}
+
+/**
+ * Deletes an account and everything it holds (customers, messages, people, keys, webhooks, its
+ * WhatsApp connection), then its media files. Cannot be undone.
+ */
+export async function deleteAccount(deps: Deps, id: string): Promise<{ mediaFiles: number }> {
+  await requireAccount(deps, id);
+  const keys = await deps.database.db.transaction().execute(async (trx) => {
+    const media = await trx.selectFrom('messages').select('media_key').where('account_id', '=', id).where('media_key', 'is not', null).execute();
+    await trx.deleteFrom('accounts').where('id', '=', id).execute();
+    return media.map((row) => row.media_key!);
+  });
+  // After the commit: a file is removed only once nothing can name it any more.
+  await deps.database.durable();
+  for (const key of keys) await deps.media.remove(key);
+  return { mediaFiles: keys.length };
+}
+
 export async function revokeApiKey(deps: Deps, id: string): Promise<void> {
   const key = await repository.findApiKey(deps.database.db, id);
   if (!key) throw notFound('API key not found');

@@ -66,6 +66,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
         const { id } = parse(idParams, request.params);
         return { success: true, api_keys: await accounts.listApiKeys(deps, id) };
       });
+      admin.post('/api-keys/:id/rotate', async (request, reply) => {
+        const { id } = parse(idParams, request.params);
+        return reply.status(201).send({ success: true, api_key: await accounts.rotateApiKey(deps, id) });
+      });
+      admin.delete('/accounts/:id', async (request) => {
+        const { id } = parse(idParams, request.params);
+        const { mediaFiles } = await accounts.deleteAccount(deps, id);
+        return { success: true, message: 'Account deleted', media_files_removed: mediaFiles };
+      });
       admin.delete('/api-keys/:id', async (request) => {
         const { id } = parse(idParams, request.params);
         await accounts.revokeApiKey(deps, id);

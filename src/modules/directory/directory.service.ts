@@ -33,6 +33,14 @@ export async function listEntries(deps: Deps, table: DirectoryTable, accountId: 
   return repository.listEntries(deps.database.db, table, accountId);
 }
 
+/** Renames a team or flow bot (by id alone, for the operator's tools). */
+export async function renameEntry(deps: Deps, table: Exclude<DirectoryTable, 'agents'>, id: string, name: string): Promise<DirectoryEntry> {
+  const entry = await repository.findEntryById(deps.database.db, table, id);
+  if (!entry) throw notFound(NOT_FOUND_MESSAGE[table]);
+  await deps.database.db.updateTable(table).set({ name }).where('id', '=', id).execute();
+  return { ...entry, name };
+}
+
 /** Customers assigned to a removed agent or team lose the assignment (foreign keys); to a removed bot, likewise. */
 export async function removeEntry(deps: Deps, table: DirectoryTable, id: string): Promise<void> {
   await deps.database.db.transaction().execute(async (trx) => {

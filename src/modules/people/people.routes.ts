@@ -15,7 +15,12 @@ const person = z.object({
   has_password: z.boolean().describe('False until the person sets a password through an invitation, or an admin sets one.'),
   created_at: z.string(),
 });
-const settings = z.object({ id: z.string(), name: z.string(), hide_unassigned: z.boolean().describe('Agents do not see unassigned conversations.') });
+const settings = z.object({
+  id: z.string(),
+  name: z.string(),
+  hide_unassigned: z.boolean().describe('Agents do not see unassigned conversations.'),
+  messaging_enabled: z.boolean().describe('Off: every send of the account is refused.'),
+});
 const team = z.object({ id: z.string(), name: z.string(), created_at: z.string(), member_ids: z.array(z.string()) });
 const members = z.object({ members: z.array(person) });
 

@@ -54,6 +54,7 @@ export const nameInput = z.object({ name: accountName });
 export const accountSettingsInput = z.strictObject({
   name: accountName.optional(),
   hide_unassigned: z.boolean({ error: 'hide_unassigned must be true or false' }).optional(),
+  messaging_enabled: z.boolean({ error: 'messaging_enabled must be true or false' }).optional(),
 });
 export type AccountSettingsInput = z.output<typeof accountSettingsInput>;
 

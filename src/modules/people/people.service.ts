@@ -200,10 +200,12 @@ export interface AccountSettings {
   id: string;
   name: string;
   hide_unassigned: boolean;
+  /** Off: every send is refused (`User not authorized to send text messages.`). */
+  messaging_enabled: boolean;
 }
 
 export function toAccountSettings(account: Account): AccountSettings {
-  return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1 };
+  return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1, messaging_enabled: account.messaging_enabled === 1 };
 }
 
 export async function getAccountSettings(deps: Deps, accountId: string): Promise<AccountSettings> {
@@ -215,6 +217,7 @@ export async function updateAccountSettings(deps: Deps, accountId: string, patch
   const changes = {
     ...(patch.name !== undefined && { name: patch.name }),
     ...(patch.hide_unassigned !== undefined && { hide_unassigned: patch.hide_unassigned ? 1 : 0 }),
+    ...(patch.messaging_enabled !== undefined && { messaging_enabled: patch.messaging_enabled ? 1 : 0 }),
   };
   if (Object.keys(changes).length > 0) await updateAccount(deps.database.db, accountId, changes);
   return toAccountSettings({ ...account, ...changes });
