@@ -1,11 +1,8 @@
 import type { Deps } from './deps.js';
-import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { JobWorker, type JobHandler } from './jobs/worker.js';
+import { ensureRetentionJob, retentionJobHandler } from './modules/retention/retention.js';
 import { createWebhookDelivery } from './modules/webhooks/delivery.js';
 import { sendRetryJobHandler, webhookJobHandler } from './modules/whatsapp/whatsapp.jobs.js';
-
-/** How often each instance forgets expired idempotency keys. */
-const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface BackgroundWork {
   worker: JobWorker | undefined;
@@ -15,7 +12,7 @@ export interface BackgroundWork {
 
 /**
  * The process's background work: the jobs worker with every job type's handler (add new job types
- * here), and periodic housekeeping. JOBS_WORKER=false leaves this instance to serve HTTP only.
+ * here), housekeeping among them. JOBS_WORKER=false leaves this instance to serve HTTP only.
  */
 export function startBackgroundWork(deps: Deps): BackgroundWork {
   const webhookDelivery = createWebhookDelivery(deps);
@@ -24,23 +21,18 @@ export function startBackgroundWork(deps: Deps): BackgroundWork {
     // WhatsApp Cloud API: stored webhook deliveries from Meta, and sends waiting out a rate limit.
     webhookJobHandler(deps, deps.whatsapp),
     sendRetryJobHandler(deps, deps.whatsapp),
+    // Housekeeping (docs/operations.md): a durable job that schedules itself.
+    retentionJobHandler(deps),
   ];
   const worker = deps.config.JOBS_WORKER
     ? new JobWorker(deps, handlers, { concurrency: deps.config.JOBS_CONCURRENCY, pollIntervalMs: deps.config.JOBS_POLL_INTERVAL })
     : undefined;
   worker?.start();
-
-  const purge = setInterval(() => {
-    purgeExpiredIdempotencyKeys(deps.database.db, deps.clock.now()).catch((error: unknown) => {
-      deps.logger.warn({ err: error }, 'could not purge expired idempotency keys');
-    });
-  }, PURGE_INTERVAL_MS);
-  purge.unref();
+  ensureRetentionJob(deps).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not schedule the retention job; the next start will'));
 
   return {
     worker,
     stop: async () => {
-      clearInterval(purge);
       await worker?.stop();
       await webhookDelivery.close();
     },

@@ -127,6 +127,14 @@ const envSchema = z.object({
   // Sign-in attempts per email and per client address, each per 15 minutes.
   SIGN_IN_LIMIT_PER_EMAIL: positiveInt.default(10),
   SIGN_IN_LIMIT_PER_IP: positiveInt.default(50),
+  // Retention (docs/operations.md): what is deleted, and when; a durable job runs every RETENTION_INTERVAL.
+  RETENTION_INTERVAL: duration.default(3_600_000),
+  RETENTION_WEBHOOK_INBOX: duration.default(7 * 86_400_000),
+  RETENTION_PENDING_STATUSES: duration.default(7 * 86_400_000),
+  RETENTION_WEBHOOK_DELIVERIES: duration.default(30 * 86_400_000),
+  RETENTION_FAILED_JOBS: duration.default(30 * 86_400_000),
+  // Unset: media files are kept for ever.
+  MEDIA_RETENTION: duration.optional(),
   // How long live events are kept for clients that reconnect with Last-Event-ID (at least 10 minutes).
   LIVE_EVENTS_RETENTION: duration.refine((ms) => ms >= 600_000, 'must be at least 10m (clients resume from the last 10 minutes)').default(3_600_000),
 });

@@ -7,6 +7,7 @@ import { readPage } from '../../http/fields.js';
 import { newId } from '../../ids.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
+import { recordLiveEvent } from '../live/live-events.js';
 import { customerRecordIn, recordConversationLiveEvents, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
 import * as repository from './customers.repository.js';
 import {
@@ -230,16 +231,23 @@ export async function editCustomer(deps: Deps, accountId: string, input: Custome
   });
 }
 
+/** Deletes the customer with their messages, notes and labels, then their media files. */
 export async function deleteCustomer(deps: Deps, accountId: string, phone: string): Promise<void> {
   const { dialect } = deps.database;
-  await deps.database.db.transaction().execute(async (trx) => {
+  const mediaKeys = await deps.database.db.transaction().execute(async (trx) => {
     await repository.lockAccount(trx, dialect, accountId);
     const customer = await requireCustomer(trx, accountId, phone);
     const names = Object.keys(JSON.parse(customer.custom_fields) as CustomFields);
+    const media = await trx.selectFrom('messages').select('media_key').where('customer_id', '=', customer.id).where('media_key', 'is not', null).execute();
     await repository.adjustCustomFieldCounts(trx, accountId, new Map(names.map((name) => [name, -1])));
     await repository.deleteCustomer(trx, accountId, customer.id);
     await repository.adjustCustomersCount(trx, accountId, -1);
+    await recordLiveEvent(trx, { accountId, type: 'customer.deleted', customer, data: { customer_id: customer.id }, occurredAt: deps.clock.now() });
+    return media.map((row) => row.media_key!);
   });
+  // Once nothing names them any more, durably.
+  await deps.database.durable();
+  for (const key of mediaKeys) await deps.media.remove(key);
 }
 
 export async function getCustomer(deps: Deps, accountId: string, phone: string): Promise<CustomerRecord> {
