@@ -90,22 +90,20 @@ export function createClient(options: ClientOptions) {
     return data as Success<Operation<P, M>>;
   }
 
-  const read =
+  /** A method of one endpoint: its path, HTTP method and whether it reads or writes. */
+  const endpoint =
+    <M extends Method>(method: M, kind: 'read' | 'write') =>
     <P extends keyof paths>(path: P) =>
-    (body: JsonBody<Operation<P, 'post'>>, options?: CallOptions) =>
-      call('post', path, 'read', body, options);
+    (body: JsonBody<Operation<P, M>>, options?: CallOptions) =>
+      call(method, path, kind, body, options);
+  const read = endpoint('post', 'read');
+  const write = endpoint('post', 'write');
+  const remove = endpoint('delete', 'write');
+  /** A read whose parameters are all optional (a list): the body may be left out. */
   const list =
     <P extends keyof paths>(path: P) =>
-    (body: JsonBody<Operation<P, 'post'>> = {} as JsonBody<Operation<P, 'post'>>, options?: CallOptions) =>
-      call('post', path, 'read', body, options);
-  const write =
-    <P extends keyof paths>(path: P) =>
-    (body: JsonBody<Operation<P, 'post'>>, options?: CallOptions) =>
-      call('post', path, 'write', body, options);
-  const remove =
-    <P extends keyof paths>(path: P) =>
-    (body: JsonBody<Operation<P, 'delete'>>, options?: CallOptions) =>
-      call('delete', path, 'write', body, options);
+    (body = {} as JsonBody<Operation<P, 'post'>>, options?: CallOptions) =>
+      read(path)(body, options);
 
   return {
     customers: {

@@ -63,11 +63,11 @@ describeEachDatabase('migration 0005_customers_count', (kind) => {
     expect((await counts()).d).toBe(0);
   });
 
-  it('is undone by its down migration, and counts again when reapplied', async () => {
+  it('is undone by its down migration (and those after it), and counts again when reapplied', async () => {
     await migrate((m) => m.migrateTo('0004_cloud_api'));
     await insertAccount('a', 2);
     await migrate((m) => m.migrateToLatest());
-    await migrate((m) => m.migrateDown());
+    await migrate((m) => m.migrateTo('0004_cloud_api'));
     await insertAccount('b', 4);
     await migrate((m) => m.migrateToLatest());
     expect(await counts()).toEqual({ a: 2, b: 4 });
