@@ -25,6 +25,7 @@ import { registerAppApi } from './modules/auth/app-api.js';
 import { authAppRoutes } from './modules/auth/auth.routes.js';
 import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
 import { peopleAppRoutes } from './modules/people/people.routes.js';
+import { liveAppRoutes } from './modules/live/live.routes.js';
 
 /** Every Mumble API endpoint, in the reference's order. */
 export const mumbleEndpoints: Endpoint[] = [
@@ -38,7 +39,7 @@ export const mumbleEndpoints: Endpoint[] = [
 ] as Endpoint[];
 
 /** The inbox API under /app/api (cookie sessions), for the web inbox and any other client. */
-export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes];
+export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes, ...liveAppRoutes];
 
 export function openApiDocument() {
   return buildOpenApiDocument(mumbleEndpoints, appRoutes, VERSION);
@@ -50,6 +51,8 @@ const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'Unsupported Content-Type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Invalid Content-Length'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'Invalid JSON body'],
+  FST_ERR_BAD_URL: [400, 'Malformed URL'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'URL is too long'],
 };
 
 function envelopeFor(error: FastifyError | ApiError): [number, string] | undefined {
@@ -108,11 +111,16 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     logController: new AccessLog(),
     // Fastify accepts a hop count too; its type declarations omit it.
     trustProxy: deps.config.TRUST_PROXY as boolean | string[],
+    // A URL the router cannot read (broken percent-encoding) answers in the envelope too.
+    frameworkErrors: (error, _request, reply) => {
+      const [status, message] = FRAMEWORK_ERRORS[(error as FastifyError).code] ?? [400, 'Malformed URL'];
+      void (reply as FastifyReply).status(status).send({ error: true, message });
+    },
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const envelope = envelopeFor(error);
-    if (envelope) return reply.status(envelope[0]).send({ error: true, message: envelope[1] });
+    if (envelope) return reply.status(envelope[0]).send({ error: true, message: envelope[1], ...(error instanceof ApiError && error.details) });
     request.log.error({ err: error }, 'unexpected error');
     return reply.status(500).send({ error: true, message: UNEXPECTED_ERROR });
   });
@@ -147,6 +155,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   registerAdminRoutes(app, deps);
   registerAppApi(app, deps, appRoutes);
+  // Open live-event streams would hold the server open: they end first (browsers reconnect elsewhere).
+  app.addHook('preClose', async () => deps.live.endStreams());
   // Meta's webhooks: not under /mumbleapi, no API key; the raw body is signature-checked in its own scope.
   await registerWhatsAppWebhookRoutes(app, deps);
   registerEndpoints(app, mumbleEndpoints, {

@@ -137,6 +137,10 @@ const envSchema = z.object({
   MEDIA_RETENTION: duration.optional(),
   // How long live events are kept for clients that reconnect with Last-Event-ID (at least 10 minutes).
   LIVE_EVENTS_RETENTION: duration.refine((ms) => ms >= 600_000, 'must be at least 10m (clients resume from the last 10 minutes)').default(3_600_000),
+  // A live-events stream sends a comment this often, so proxies keep it open; and looks at its session
+  // (ended, person disabled, role or teams changed) this often.
+  LIVE_HEARTBEAT_INTERVAL: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(20_000),
+  LIVE_SESSION_CHECK_INTERVAL: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(30_000),
 });
 
 export type Config = z.output<typeof envSchema>;

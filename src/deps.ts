@@ -11,6 +11,7 @@ import { createChannelRegistry } from './channels/registry.js';
 import { createCloudApiRuntime, type CloudApiRuntime } from './channels/cloud-api/runtime.js';
 import { DirectoryMediaStore, type MediaStore } from './media/media-store.js';
 import { TimerScheduler, type Scheduler } from './scheduler.js';
+import { createLiveHub, type LiveHub } from './modules/live/hub.js';
 
 /** Everything a module needs, built once at start-up and handed down; tests build their own. */
 export interface Deps {
@@ -28,6 +29,8 @@ export interface Deps {
   channels: ChannelRegistry;
   /** The WhatsApp Cloud API client (one connection pool per process) and the public-address-only fetcher. */
   whatsapp: CloudApiRuntime;
+  /** The inbox's live events: hears every committed event and hands it to this process's streams (connects on first use). */
+  live: LiveHub;
 }
 
 /** Headers and fields that must never reach a log line. */
@@ -94,12 +97,13 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? loggerFor(config);
   const metrics = overrides.metrics ?? createMetrics();
+  // Every reply waits for durable() (buildApp), so SQLite commits can share their fsyncs.
+  const database =
+    overrides.database ??
+    openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, groupCommit: true, onSync: (seconds) => metrics.fsyncDuration.observe(seconds) });
   const deps: Deps = {
     config,
-    // Every reply waits for durable() (buildApp), so SQLite commits can share their fsyncs.
-    database:
-      overrides.database ??
-      openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, groupCommit: true, onSync: (seconds) => metrics.fsyncDuration.observe(seconds) }),
+    database,
     clock,
     logger,
     metrics,
@@ -109,6 +113,7 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
     // Channels report to the ingest path, which needs these very deps.
     channels: overrides.channels ?? createChannelRegistry(() => deps),
     whatsapp: overrides.whatsapp ?? createCloudApiRuntime(config),
+    live: overrides.live ?? createLiveHub({ database, clock, logger, listenerUrl: config.DATABASE_URL }),
   };
   registerJobGauges(metrics, () => jobStats(deps.database.db, clock.now()));
   return deps;
@@ -116,6 +121,7 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
 
 /** Releases what createDeps opened. */
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.live.close();
   await deps.scheduler.close();
   await deps.rateLimiter.close();
   await deps.whatsapp.close();

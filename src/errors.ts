@@ -1,8 +1,13 @@
-/** An error whose status and message are part of the API contract and go to the client as they are. */
+/**
+ * An error whose status and message are part of the API contract and go to the client as they are.
+ * `details` are documented extra fields of the envelope, beside `error` and `message` (the contract
+ * fixes the message; `missing` names what was missing): `{"error":true,"message":"…","missing":["text"]}`.
+ */
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'ApiError';

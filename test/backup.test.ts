@@ -2,30 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/index.js';
+import { runCliWith } from './cli-run.js';
 import { createScratchDatabase, postgresUrl, type ScratchDatabase } from './helpers.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
 
-/** `openmumble backup` and `restore`, run as the CLI runs them, against a server under write load. */
-async function cli(databaseUrl: string, ...args: string[]): Promise<{ out: string; err: string; failed: boolean }> {
-  const saved = { url: process.env.DATABASE_URL, log: console.log, write: process.stderr.write };
-  let out = '';
-  let err = '';
-  process.env.DATABASE_URL = databaseUrl;
-  console.log = (...parts: unknown[]) => void (out += `${parts.join(' ')}\n`);
-  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
-  try {
-    await runCli(['node', 'openmumble', ...args]);
-  } finally {
-    process.env.DATABASE_URL = saved.url;
-    if (saved.url === undefined) delete process.env.DATABASE_URL;
-    console.log = saved.log;
-    process.stderr.write = saved.write;
-  }
-  const failed = process.exitCode === 1;
-  process.exitCode = undefined;
-  return { out, err, failed };
-}
+/** The CLI on `databaseUrl`, as `openmumble <args>` runs. */
+const cli = (databaseUrl: string, ...args: string[]) => runCliWith({ DATABASE_URL: databaseUrl }, ...args);
 
 const API_KEY = `om_live_${'backupundertest'.repeat(3)}`;
 
@@ -107,9 +89,20 @@ describe('backup and restore of the embedded database', () => {
 
     const copy = join(database.dir, 'second-copy.db');
     expect((await cli(database.url, 'backup', copy)).failed).toBe(false);
-    const onto = await cli(database.url, 'restore', copy);
+    const stopped = join(database.dir, 'third-copy.db');
+    expect((await cli(database.url, 'backup', stopped)).failed).toBe(false);
+    const onto = await cli(`sqlite:${stopped}`, 'restore', copy);
     expect(onto.failed).toBe(true);
     expect(onto.err).toMatch(/exists; stop the server and add --force to replace it/);
+  });
+
+  it('never restores under a running server, not even with --force', async () => {
+    const copy = join(database.dir, 'fourth-copy.db');
+    expect((await cli(database.url, 'backup', copy)).failed).toBe(false);
+    const under = await cli(database.url, 'restore', copy, '--force');
+    expect(under.failed).toBe(true);
+    expect(under.err).toMatch(/Another openmumble server is running on the SQLite database .*test\.db/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('refuses to restore a file that is not an openmumble database', async () => {

@@ -132,16 +132,16 @@ describeEachDatabase('conversations', (kind) => {
   describe('ingest', () => {
     it('stores a message WhatsApp delivers twice only once', async () => {
       const message = { messageWaId: 'wamid.twice', from: phone, to: '15550000000', profileName: null, type: 'text', text: 'Hi', media: null, timestamp: ctx.clock.now() };
-      await ingestEvents(ctx.deps).messageReceived(t.accountId, message);
-      await ingestEvents(ctx.deps).messageReceived(t.accountId, message);
+      await ingestEvents(ctx.deps, 'sandbox').messageReceived(t.accountId, message);
+      await ingestEvents(ctx.deps, 'sandbox').messageReceived(t.accountId, message);
       expect((await conversationOf(t, phone)).total).toBe(1);
     });
 
     it('keeps the latest interaction when an older message arrives late', async () => {
       const now = ctx.clock.now();
       const at = (hoursAgo: number) => ({ from: phone, to: '15550000000', profileName: null, type: 'text', text: 'Hi', media: null, timestamp: new Date(now.getTime() - hoursAgo * HOUR) });
-      await ingestEvents(ctx.deps).messageReceived(t.accountId, { messageWaId: 'wamid.new', ...at(0) });
-      await ingestEvents(ctx.deps).messageReceived(t.accountId, { messageWaId: 'wamid.old', ...at(3) });
+      await ingestEvents(ctx.deps, 'sandbox').messageReceived(t.accountId, { messageWaId: 'wamid.new', ...at(0) });
+      await ingestEvents(ctx.deps, 'sandbox').messageReceived(t.accountId, { messageWaId: 'wamid.old', ...at(3) });
       expect((await customerOf(t.call, phone)).last_interaction).toBe(apiTime(now));
       const { messages } = await conversationOf(t, phone);
       expect(messages.map((message: { message_wa_id: string }) => message.message_wa_id)).toEqual(['wamid.new', 'wamid.old']);
@@ -150,7 +150,7 @@ describeEachDatabase('conversations', (kind) => {
 
   describe('get-conversation', () => {
     it('pages 100 messages at a time, newest first; a page past the end is empty', async () => {
-      const events = ingestEvents(ctx.deps);
+      const events = ingestEvents(ctx.deps, 'sandbox');
       for (let i = 1; i <= 101; i++) {
         await events.messageReceived(t.accountId, { messageWaId: `wamid.m${i}`, from: phone, to: '15550000000', profileName: null, type: 'text', text: `#${i}`, media: null, timestamp: new Date(Date.parse('2026-06-01T00:00:00Z') + i * SECOND) });
       }

@@ -209,6 +209,7 @@ export function customerRow(fields: Pick<CustomerRow, 'id' | 'account_id' | 'pho
     bot: null,
     bot_paused_at: null,
     bot_paused_by: null,
+    whatsapp_user_id: null,
     custom_fields: '{}',
     attribution: '{}',
     updated_at: fields.created_at,

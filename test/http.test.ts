@@ -77,6 +77,14 @@ describeEachDatabase('HTTP envelope and transport', (kind) => {
 
   setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
 
+  describe('URLs the router cannot read', () => {
+    it('answer in the envelope: 400 for broken percent-encoding, 414 for an overlong path parameter', async () => {
+      expectError(await raw({ method: 'GET', url: '/mumbleapi/get-customer%zz' }), 400, 'Malformed URL');
+      expectError(await raw({ method: 'GET', url: '/app/api/conversations/%E0%A4%A' }), 400, 'Malformed URL');
+      expectError(await raw({ method: 'GET', url: `/app/api/conversations/${'x'.repeat(200)}` }), 414, 'URL is too long');
+    });
+  });
+
   describe('JSON bodies', () => {
     it.each([
       ['POST', 'add-new-label', '{"label_name": '],

@@ -78,15 +78,18 @@ describeEachDatabase('messaging', (kind) => {
       expect((await customerOf(t.call, phone)).last_interaction).toBe(ctx.clock.now().toISOString().slice(0, 19));
     });
 
+    // The contract's message, and (our addition) the names of what was missing.
     it.each([
-      ['no phone', { text: 'Hi' }],
-      ['no text', { customer_phone: '972501234567' }],
-      ['an empty text', { customer_phone: '972501234567', text: '' }],
-      ['a blank text', { customer_phone: '972501234567', text: '   ' }],
-      ['a text that is no string', { customer_phone: '972501234567', text: ['Hi'] }],
-      ['an empty phone', { customer_phone: '', text: 'Hi' }],
-    ])('refuses %s', async (_case, params) => {
-      expectError(await t.call('POST', api('send-text-message'), params), 400, MISSING);
+      ['no phone', { text: 'Hi' }, ['customer_phone']],
+      ['no text', { customer_phone: '972501234567' }, ['text']],
+      ['an empty text', { customer_phone: '972501234567', text: '' }, ['text']],
+      ['a blank text', { customer_phone: '972501234567', text: '   ' }, ['text']],
+      ['a text that is no string', { customer_phone: '972501234567', text: ['Hi'] }, ['text']],
+      ['an empty phone', { customer_phone: '', text: 'Hi' }, ['customer_phone']],
+      ['neither', {}, ['customer_phone', 'text']],
+    ])('refuses %s, naming what is missing', async (_case, params, missing) => {
+      const response = await t.call('POST', api('send-text-message'), params);
+      expect({ status: response.statusCode, body: response.json() }).toEqual({ status: 400, body: { error: true, message: MISSING, missing } });
     });
 
     it('refuses a text longer than WhatsApp takes', async () => {
@@ -323,7 +326,7 @@ describeEachDatabase('messaging', (kind) => {
       // WhatsApp's status webhook overtakes the answer to the send request.
       restoreChannel = changeChannel(ctx, (channel) => ({
         sendText: async (message) => {
-          const events = ingestEvents(ctx.deps);
+          const events = ingestEvents(ctx.deps, 'sandbox');
           const timestamp = ctx.clock.now();
           await events.statusChanged(t.accountId, { messageWaId: 'wamid.early', status: 'delivered', timestamp });
           await events.statusChanged(t.accountId, { messageWaId: 'wamid.early', status: 'sent', timestamp });
@@ -343,7 +346,7 @@ describeEachDatabase('messaging', (kind) => {
       await customerWrites(t, phone);
       restoreChannel = changeChannel(ctx, () => ({
         sendText: async (message) => {
-          await ingestEvents(ctx.deps).statusChanged(t.accountId, { messageWaId: 'wamid.echoed', status: 'sent', timestamp: ctx.clock.now(), messageId: message.messageId });
+          await ingestEvents(ctx.deps, 'sandbox').statusChanged(t.accountId, { messageWaId: 'wamid.echoed', status: 'sent', timestamp: ctx.clock.now(), messageId: message.messageId });
           return { messageWaId: 'wamid.echoed' };
         },
       }));

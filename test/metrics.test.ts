@@ -59,8 +59,9 @@ describe('GET /metrics after traffic', () => {
     expect(scraped).not.toContain('972501230001');
   });
 
-  it('counts messages sent by channel, type and sender', () => {
+  it('counts messages sent by channel, type and sender, and received by channel and type', () => {
     expect(value('openmumble_messages_sent_total{channel="sandbox",type="text",sender="api"}')).toBe(1);
+    expect(value('openmumble_messages_received_total{channel="sandbox",type="text"}')).toBe(1);
   });
 
   it('counts webhook attempts by outcome, with the delivery lag', () => {

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { runCli } from '../src/cli/index.js';
+import { runCliWith } from './cli-run.js';
 import { JobWorker } from '../src/jobs/worker.js';
 import { createWebhookDelivery } from '../src/modules/webhooks/delivery.js';
 import { sealPlainWebhookSecrets } from '../src/modules/secrets/secrets.service.js';
@@ -77,19 +77,9 @@ describeEachDatabase('secrets at rest', (kind) => {
     closing.unshift(() => rotating.close());
     expect(await deliveredAndVerified(rotating.deps, webhook.secret, '972501112003')).toBe(true);
 
-    const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: ctx.testDatabase.url, OPENMUMBLE_SECRET_KEY: NEW_KEY, OPENMUMBLE_SECRET_KEY_PREVIOUS: OLD_KEY, LOG_LEVEL: 'silent' });
-    const log: string[] = [];
-    const original = console.log;
-    console.log = (...parts: unknown[]) => void log.push(parts.join(' '));
-    try {
-      await runCli(['node', 'openmumble', 'secrets', 'rotate']);
-    } finally {
-      console.log = original;
-      process.env = saved;
-    }
-    expect(process.exitCode ?? 0).toBe(0);
-    expect(log.join('\n')).toContain('sealed 1 WhatsApp access token(s) and 1 webhook signing secret(s) with the current key');
+    const rotated = await runCliWith({ DATABASE_URL: ctx.testDatabase.url, OPENMUMBLE_SECRET_KEY: NEW_KEY, OPENMUMBLE_SECRET_KEY_PREVIOUS: OLD_KEY, LOG_LEVEL: 'silent' }, 'secrets', 'rotate');
+    expect(rotated.failed, rotated.err).toBe(false);
+    expect(rotated.out).toContain('sealed 1 WhatsApp access token(s) and 1 webhook signing secret(s) with the current key');
 
     const newOnly = await createSecondInstance(ctx, { OPENMUMBLE_SECRET_KEY: NEW_KEY });
     closing.unshift(() => newOnly.close());
@@ -102,20 +92,9 @@ describeEachDatabase('secrets at rest', (kind) => {
     await setUp({ OPENMUMBLE_SECRET_KEY: OLD_KEY });
     const webhook = await addWebhook();
     const before = await storedSecret(webhook.id);
-    const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: ctx.testDatabase.url, OPENMUMBLE_SECRET_KEY: NEW_KEY, LOG_LEVEL: 'silent' });
-    let stderr = '';
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-    try {
-      await runCli(['node', 'openmumble', 'secrets', 'rotate']);
-    } finally {
-      process.stderr.write = write;
-      process.env = saved;
-    }
-    expect(process.exitCode).toBe(1);
-    process.exitCode = undefined;
-    expect(stderr).toContain('the stored webhook signing secret cannot be decrypted');
+    const refused = await runCliWith({ DATABASE_URL: ctx.testDatabase.url, OPENMUMBLE_SECRET_KEY: NEW_KEY, LOG_LEVEL: 'silent' }, 'secrets', 'rotate');
+    expect(refused.failed).toBe(true);
+    expect(refused.err).toContain('the stored webhook signing secret cannot be decrypted');
     expect(await storedSecret(webhook.id)).toBe(before);
   });
 });

@@ -20,7 +20,7 @@ export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 interface Outbound {
   /** Our message id: a channel may hand it to WhatsApp to be echoed back with every status. */
   messageId: number;
-  /** The customer's number, international digits. */
+  /** The customer's number, international digits; or their WhatsApp user id (BSUID) when no number is known. */
   to: string;
 }
 
@@ -116,8 +116,12 @@ export interface Channel {
 
 export interface InboundMessage {
   messageWaId: string;
-  /** The customer's number. */
-  from: string;
+  /** The customer's number; null when WhatsApp withholds it (a person with a username: see `fromUserId`). */
+  from: string | null;
+  /** The customer's business-scoped user id (BSUID, `US.13491208655302741918`), when WhatsApp gives it. */
+  fromUserId?: string | null;
+  /** The customer's WhatsApp username, when they have one. */
+  username?: string | null;
   /** The business number it was sent to. */
   to: string;
   /** The name the customer gave WhatsApp; names a customer we did not know. */
@@ -130,7 +134,35 @@ export interface InboundMessage {
   media: { key: string; mimeType: string; filename: string | null } | null;
   /** When the customer sent it. */
   timestamp: Date;
+  /** What the message holds beyond its text (kept as `messages.content`, JSON). */
+  content?: InboundContent | null;
 }
+
+/** A contact card the customer shared. */
+export interface SharedContactContent {
+  name: string | null;
+  phones: Array<{ phone: string | null; wa_id?: string; type?: string }>;
+  emails?: string[];
+}
+
+export interface OrderItemContent {
+  product_retailer_id: string | null;
+  quantity: number | null;
+  item_price: number | null;
+  currency: string | null;
+}
+
+/**
+ * Structured content of an inbound message, stored as JSON in `messages.content` (read by the inbox).
+ * A reaction with an empty `emoji` removes the customer's reaction to that message; a `system`
+ * notice of type `user_changed_number` moves the customer to `new_phone`.
+ */
+export type InboundContent =
+  | { contacts: SharedContactContent[] }
+  | { order: { catalog_id: string | null; text: string | null; items: OrderItemContent[] } }
+  | { location: { latitude: number; longitude: number; name?: string; address?: string } }
+  | { reaction: { message_wa_id: string; emoji: string } }
+  | { system: { type: string; new_phone?: string; new_user_id?: string; previous_user_id?: string } };
 
 export interface StatusUpdate {
   messageWaId: string;

@@ -9,13 +9,12 @@ export function createChannelRegistry(getDeps: () => Deps): ChannelRegistry {
   return {
     async forAccount(account) {
       const deps = getDeps();
-      const events = ingestEvents(deps);
       switch (account.channel_type) {
         case 'sandbox':
           return new SandboxChannel(
             account.id,
             { statusDelayMs: deps.config.SANDBOX_STATUS_DELAY_MS, autoApproveSeconds: deps.config.SANDBOX_AUTO_APPROVE_TEMPLATES },
-            { events, scheduler: deps.scheduler, clock: deps.clock, media: deps.media },
+            { events: ingestEvents(deps, 'sandbox'), scheduler: deps.scheduler, clock: deps.clock, media: deps.media },
           );
         case 'cloud_api':
           return cloudApiChannelFor(deps, account.id);

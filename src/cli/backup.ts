@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { backupSqlite, restoreSqlite, sqliteFileOf } from '../db/backup.js';
+import { lockSqliteDatabase } from '../db/server-lock.js';
 
 /** `openmumble backup <file>` and `openmumble restore <file>` for the embedded database (docs/operations.md). */
 export function backupCommands(program: Command): void {
@@ -19,7 +20,13 @@ export function backupCommands(program: Command): void {
     .option('--force', 'replace an existing database')
     .action(async (file: string, options: { force?: boolean }) => {
       const target = sqliteFileOf(loadConfig().DATABASE_URL);
-      const { pages } = await restoreSqlite(file, target, { overwrite: options.force === true });
-      console.log(`restored ${pages} pages from ${file} to ${target}`);
+      // Never under a running server: it takes the same lock a server holds while it runs.
+      const lock = lockSqliteDatabase(target, 'openmumble restore');
+      try {
+        const { pages } = await restoreSqlite(file, target, { overwrite: options.force === true });
+        console.log(`restored ${pages} pages from ${file} to ${target}`);
+      } finally {
+        lock.release();
+      }
     });
 }

@@ -45,6 +45,8 @@ export interface CustomersTable {
   /** A person took the conversation over from its bot (and who); null while the bot may answer. */
   bot_paused_at: string | null;
   bot_paused_by: string | null;
+  /** WhatsApp's business-scoped user id (BSUID) of the customer, once WhatsApp named them by one. */
+  whatsapp_user_id: string | null;
   custom_fields: string;
   attribution: string;
   created_at: string;

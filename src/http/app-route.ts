@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { ContractError } from './endpoint.js';
+import { registerWithUploads, type FileUploads } from './uploads.js';
 
 /**
  * A route of the inbox API under /app/api: REST-shaped (path parameters, GET/POST/PATCH/DELETE), JSON
@@ -64,9 +65,13 @@ export interface AppRoute<
   body?: Body;
   /** The success reply's schema (documentation, and the handler's type). */
   output: z.ZodType;
+  /** The success reply's media type: application/json unless told (the live events' stream is text/event-stream). */
+  produces?: string;
   /** 200 unless told (201 for a creation). */
   status?: number;
   errors: ContractError[];
+  /** Also takes multipart/form-data with a file (a reply with media): the file's field becomes a body field. */
+  uploads?: FileUploads;
   handler(
     input: { params: z.output<Params>; query: z.output<Query>; body: z.output<Body> },
     context: Access extends 'public' ? AppContext : SignedInContext,
@@ -101,22 +106,30 @@ export interface AppRoutesOptions {
 }
 
 export function registerAppRoutes(app: FastifyInstance, routes: AppRoute[], options: AppRoutesOptions): void {
-  for (const route of routes) {
-    app.route({
-      method: route.method,
-      url: route.path,
-      handler: async (request, reply) => {
-        const viewer = await options.authenticate(request, reply, route);
-        const input = {
-          params: parseWith(route.params, request.params, 'path'),
-          query: parseWith(route.query, request.query, 'query'),
-          body: parseWith(route.body, request.body, 'body'),
-        };
-        const context = { deps: options.deps, request, reply, ...(viewer && { viewer }) } as SignedInContext;
-        const result = await route.handler(input, context);
-        if (reply.sent) return reply;
-        return reply.status(route.status ?? 200).send(result);
-      },
-    });
-  }
+  registerWithUploads(app, routes, options.deps, (scope, route) => routeApp(scope, route, options));
+}
+
+function routeApp(app: FastifyInstance, route: AppRoute, options: AppRoutesOptions): void {
+  const viewers = new WeakMap<FastifyRequest, Viewer>();
+  app.route({
+    method: route.method,
+    url: route.path,
+    // Before the body is read: a request refused here never has a file of its stored.
+    onRequest: async (request, reply) => {
+      const viewer = await options.authenticate(request, reply, route);
+      if (viewer) viewers.set(request, viewer);
+    },
+    handler: async (request, reply) => {
+      const viewer = viewers.get(request);
+      const input = {
+        params: parseWith(route.params, request.params, 'path'),
+        query: parseWith(route.query, request.query, 'query'),
+        body: parseWith(route.body, request.body, 'body'),
+      };
+      const context = { deps: options.deps, request, reply, ...(viewer && { viewer }) } as SignedInContext;
+      const result = await route.handler(input, context);
+      if (reply.sent) return reply;
+      return reply.status(route.status ?? 200).send(result);
+    },
+  });
 }

@@ -4,7 +4,7 @@ import type { Account } from '../db/tables.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { mergeParams, readBodylessMethodBody } from './body.js';
-import { acceptUploads, type FileUploads } from './uploads.js';
+import { registerWithUploads, type FileUploads } from './uploads.js';
 
 export interface EndpointContext {
   deps: Deps;
@@ -34,6 +34,12 @@ export interface Endpoint<Input extends z.ZodType = z.ZodType> {
   input: Input;
   /** The message for input the schema refuses without a message of its own (wrong types). */
   invalidInput: string;
+  /**
+   * The contract's message for missing parameters (send-text-message: `Missing required parameters.`).
+   * A reply with it also names them: `"missing": ["text"]`, every parameter refused with that message
+   * (absent, empty, or of no usable type), in the order the input lists them.
+   */
+  missingParameters?: string;
   output: z.ZodType;
   example?: { request?: Record<string, unknown>; response?: Record<string, unknown> };
   errors: ContractError[];
@@ -56,7 +62,12 @@ export function methodsOf(endpoint: Endpoint): Array<'GET' | 'POST' | 'DELETE'> 
 /** Validates parameters; the first refused field decides the contract message. */
 export function parseInput<Input extends z.ZodType>(endpoint: Endpoint<Input>, params: unknown): z.output<Input> {
   const result = endpoint.input.safeParse(params, { error: () => endpoint.invalidInput });
-  if (!result.success) throw new ApiError(400, result.error.issues[0]?.message ?? endpoint.invalidInput);
+  if (!result.success) {
+    const message = result.error.issues[0]?.message ?? endpoint.invalidInput;
+    if (message !== endpoint.missingParameters) throw new ApiError(400, message);
+    const missing = result.error.issues.filter((issue) => issue.message === message && issue.path.length > 0).map((issue) => String(issue.path[0]));
+    throw new ApiError(400, message, { missing: [...new Set(missing)] });
+  }
   if (typeof params === 'object' && params !== null && Object.hasOwn(params, '__proto__')) keepProtoParameter(endpoint, params, result.data);
   return result.data;
 }
@@ -95,18 +106,7 @@ export interface EndpointRoutesOptions {
 }
 
 export function registerEndpoints(app: FastifyInstance, endpoints: Endpoint[], options: EndpointRoutesOptions): void {
-  for (const endpoint of endpoints) {
-    const { uploads } = endpoint;
-    if (!uploads) {
-      routeEndpoint(app, endpoint, options);
-      continue;
-    }
-    // Multipart parsing only where files are expected: in a scope of their own.
-    app.register(async (scope) => {
-      await acceptUploads(scope, uploads, options.deps);
-      routeEndpoint(scope, endpoint, options);
-    });
-  }
+  registerWithUploads(app, endpoints, options.deps, (scope, endpoint) => routeEndpoint(scope, endpoint, options));
 }
 
 function routeEndpoint(app: FastifyInstance, endpoint: Endpoint, options: EndpointRoutesOptions): void {

@@ -23,9 +23,21 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return rest;
 }
 
-function envelopeResponses(errors: Array<{ status: number; message: string }>) {
+/** The envelope of an endpoint whose missing-parameters reply names them (Endpoint.missingParameters). */
+function envelopeWithMissing(message: string) {
+  return {
+    ...errorEnvelope,
+    properties: {
+      ...errorEnvelope.properties,
+      missing: { type: 'array', items: { type: 'string' }, description: `With \`${message}\` only: the parameters that were missing (absent, empty, or of no usable type).` },
+    },
+  };
+}
+
+function envelopeResponses(errors: Array<{ status: number; message: string }>, missingParameters?: { message: string; example: string[] }) {
   const byStatus = new Map<number, string[]>();
   for (const { status, message } of errors) byStatus.set(status, [...(byStatus.get(status) ?? []), message]);
+  const names = (message: string) => (message === missingParameters?.message ? { missing: missingParameters.example } : {});
   return Object.fromEntries(
     [...byStatus].sort(([a], [b]) => a - b).map(([status, messages]) => [
       String(status),
@@ -33,8 +45,8 @@ function envelopeResponses(errors: Array<{ status: number; message: string }>) {
         description: messages.map((message) => `\`${message}\``).join(' · '),
         content: {
           'application/json': {
-            schema: errorEnvelope,
-            examples: Object.fromEntries(messages.map((message, i) => [`e${i + 1}`, { value: { error: true, message } }])),
+            schema: missingParameters && messages.includes(missingParameters.message) ? envelopeWithMissing(missingParameters.message) : errorEnvelope,
+            examples: Object.fromEntries(messages.map((message, i) => [`e${i + 1}`, { value: { error: true, message, ...names(message) } }])),
           },
         },
       },
@@ -42,8 +54,15 @@ function envelopeResponses(errors: Array<{ status: number; message: string }>) {
   );
 }
 
+/** A missing-parameters example names the input's last required parameter. */
+function missingExample(endpoint: Endpoint): string[] {
+  const required = (jsonSchema(endpoint.input, 'input').required ?? []) as string[];
+  return required.slice(-1);
+}
+
 function errorResponses(endpoint: Endpoint) {
-  return envelopeResponses([...endpoint.errors, ...COMMON_ERRORS]);
+  const missing = endpoint.missingParameters ? { message: endpoint.missingParameters, example: missingExample(endpoint) } : undefined;
+  return envelopeResponses([...endpoint.errors, ...COMMON_ERRORS], missing);
 }
 
 /** Every POST accepts an idempotency key (src/http/idempotency.ts, docs/idempotency.md). */
@@ -140,9 +159,17 @@ function appOperation(route: AppRoute) {
     description: [route.description, route.access === 'admin' ? 'Admins only.' : undefined].filter(Boolean).join('\n\n'),
     security: signedIn ? [{ Session: [] }] : [],
     ...(parameters.length > 0 && { parameters }),
-    ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
+    ...(route.body && {
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: jsonSchema(route.body, 'input') },
+          ...(route.uploads && { 'multipart/form-data': { schema: jsonSchema(route.body, 'input') } }),
+        },
+      },
+    }),
     responses: {
-      [String(route.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.output, 'output') } } },
+      [String(route.status ?? 200)]: { description: 'Success', content: { [route.produces ?? 'application/json']: { schema: jsonSchema(route.output, 'output') } } },
       ...envelopeResponses([...route.errors, ...APP_COMMON_ERRORS]),
     },
   };

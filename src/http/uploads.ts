@@ -42,3 +42,26 @@ export async function acceptUploads(scope: FastifyInstance, uploads: FileUploads
   });
   scope.addHook('onRequestAbort', release);
 }
+
+/**
+ * Registers each route with `route`; one that takes files (`uploads`) in an encapsulated scope of its
+ * own that accepts multipart requests, so multipart parsing happens only where files are expected.
+ */
+export function registerWithUploads<Route extends { uploads?: FileUploads }>(
+  app: FastifyInstance,
+  routes: Route[],
+  deps: Deps,
+  route: (scope: FastifyInstance, definition: Route) => void,
+): void {
+  for (const definition of routes) {
+    const { uploads } = definition;
+    if (!uploads) {
+      route(app, definition);
+      continue;
+    }
+    app.register(async (scope) => {
+      await acceptUploads(scope, uploads, deps);
+      route(scope, definition);
+    });
+  }
+}

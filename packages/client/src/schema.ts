@@ -868,6 +868,577 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/api/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The conversation list
+         * @description One row per customer with messages, newest activity first. `tab`: `mine` (assigned to me), `unassigned` (no agent), `all`. Only conversations the signed-in person may see (admins and supervisors: all of the account; agents: their own, their teams' and unassigned ones unless the account hides those); any other answers 404 `Conversation not found`. Filters combine (and). `q` searches names, phones and emails (any 3 or more characters on SQLite; words by prefix, and a phone by its start or end, on PostgreSQL) and message text (words by prefix). Pages follow `next_cursor` (null on the last page).
+         */
+        get: operations["app_get_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many conversations each tab holds
+         * @description With the same filters as the list (and the same visibility), for the tabs `mine`, `unassigned` and `all`.
+         */
+        get: operations["app_get_conversations_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation: the customer, assignment, labels, bot and 24-hour window
+         * @description Only conversations the signed-in person may see (admins and supervisors: all of the account; agents: their own, their teams' and unassigned ones unless the account hides those); any other answers 404 `Conversation not found`. Its messages and notes are at `/timeline`.
+         */
+        get: operations["app_get_conversations_customerId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the status, or assign an agent or a team
+         * @description Only conversations the signed-in person may see (admins and supervisors: all of the account; agents: their own, their teams' and unassigned ones unless the account hides those); any other answers 404 `Conversation not found`. Anyone who may see a conversation may change its status and assign it to any agent or team of the account, or unassign it (`null`); the reply shows it as changed, even when that hides it from the person. Assigning an agent pauses a running bot.
+         */
+        patch: operations["app_patch_conversations_customerId"];
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation's messages and private notes, newest first
+         * @description Messages (with delivery status, error, sender and media) and notes, interleaved by time; pages go back in time by `next_cursor` (null at the beginning). A stored file's `media.url` is `/app/api/media/:id`.
+         */
+        get: operations["app_get_conversations_customerId_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/replies/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply with text
+         * @description Sent as the signed-in person (`sender: {type: 'agent'}`) through the Mumble API's send, with its rules and errors. A reply that is sent (or queued behind a WhatsApp rate limit) pauses the conversation's running bot (`conversation.bot`). Needs an open 24-hour window.
+         */
+        post: operations["app_post_conversations_customerId_replies_text"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/replies/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply with a file (image, video, audio, document)
+         * @description Sent as the signed-in person (`sender: {type: 'agent'}`) through the Mumble API's send, with its rules and errors. A reply that is sent (or queued behind a WhatsApp rate limit) pauses the conversation's running bot (`conversation.bot`). Needs an open 24-hour window. Upload `file` as multipart/form-data (with `caption`), or give `media_url` in JSON. Files are checked as send-media-message checks them (extension, first bytes, size).
+         */
+        post: operations["app_post_conversations_customerId_replies_media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/replies/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply with an approved template
+         * @description Sent as the signed-in person (`sender: {type: 'agent'}`) through the Mumble API's send, with its rules and errors. A reply that is sent (or queued behind a WhatsApp rate limit) pauses the conversation's running bot (`conversation.bot`). Needs no open window: this is how a closed conversation starts again. Approved templates: `GET /app/api/templates`.
+         */
+        post: operations["app_post_conversations_customerId_replies_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a private note
+         * @description Kept beside the messages in the timeline; never sent to WhatsApp and never returned by the Mumble API.
+         */
+        post: operations["app_post_conversations_customerId_notes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a label
+         * @description One of the account's labels, by name; adding it twice changes nothing. Answers with the conversation's labels.
+         */
+        post: operations["app_post_conversations_customerId_labels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/labels/{label}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a label
+         * @description `:label` is the label's name, URL-encoded. Answers with the conversation's labels.
+         */
+        delete: operations["app_delete_conversations_customerId_labels_label"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the conversation read
+         * @description Moves the signed-in person's read mark to the latest message (never back); their sessions hear `conversation.read`.
+         */
+        post: operations["app_post_conversations_customerId_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/bot/take-over": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take the conversation over from its bot
+         * @description The bot stays assigned but does not answer until handed back (`bot.active` false, `paused_by` the person). Twice changes nothing.
+         */
+        post: operations["app_post_conversations_customerId_bot_take_over"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/conversations/{customerId}/bot/hand-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand the conversation back to its bot */
+        post: operations["app_post_conversations_customerId_bot_hand_back"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/media/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's stored file
+         * @description The file of an inbound message (downloaded when it arrived) or of an uploaded reply, for a conversation the person may see. Images, audio, video and PDF show inline; anything else downloads. A message sent with a link has no stored file: its `media.url` is the link.
+         */
+        get: operations["app_get_media_messageId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's agents, teams and labels
+         * @description What the inbox offers to assign, filter by and label with.
+         */
+        get: operations["app_get_directory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's approved templates
+         * @description What a person may send with `replies/template`.
+         */
+        get: operations["app_get_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/canned-responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's canned responses
+         * @description By shortcut. Variables: `{{customer.name}}`, `{{customer.phone}}`, `{{customer.email}}`, `{{fields.<custom field>}}`. Shortcuts are unique per account and lower-cased.
+         */
+        get: operations["app_get_canned_responses"];
+        put?: never;
+        /**
+         * Add a canned response
+         * @description Variables: `{{customer.name}}`, `{{customer.phone}}`, `{{customer.email}}`, `{{fields.<custom field>}}`. Shortcuts are unique per account and lower-cased.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_canned_responses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/canned-responses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a canned response
+         * @description Admins only.
+         */
+        delete: operations["app_delete_canned_responses_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a canned response
+         * @description Admins only.
+         */
+        patch: operations["app_patch_canned_responses_id"];
+        trace?: never;
+    };
+    "/app/api/canned-responses/{id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A canned response filled from a customer
+         * @description Each variable becomes the customer's value; one without a value becomes empty and is named in `missing`. A client may apply the same rule itself (docs/inbox.md). The customer must be one the person may see.
+         */
+        get: operations["app_get_canned_responses_id_render"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's people and agents
+         * @description Agents without an email are assignable names who do not sign in.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_people"];
+        put?: never;
+        /**
+         * Add a person (or an assignable agent without an email)
+         * @description The role is `agent` unless told. With an email and no password, the reply has `invite_url`: a one-time link (valid `INVITATION_TTL`, 7 days) where the person sets a password. Emails are unique across the server, compared case-insensitively.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_people"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/people/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a person's name, email, role or password, or disable them
+         * @description Disabling, a new password, or a new or removed email (`null`) end the person's sessions and invitation links; removing the email removes the password. An admin changing their own password or email stays signed in where they did it, and cannot disable themselves, remove their own email or give up their own admin role.
+         *
+         *     Admins only.
+         */
+        patch: operations["app_patch_admin_people_id"];
+        trace?: never;
+    };
+    "/app/api/admin/people/{id}/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new invitation link for a person
+         * @description Earlier links and the person's sessions end: this is also how an admin resets someone's access.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_people_id_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's teams with their members
+         * @description Admins only.
+         */
+        get: operations["app_get_admin_teams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/teams/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a person to a team
+         * @description Adding a member twice changes nothing. Answers with the team's members.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_teams_id_members"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/teams/{id}/members/{agentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a person from a team
+         * @description Answers with the team's remaining members; 404 `Agent not found` when the person is not a member.
+         *
+         *     Admins only.
+         */
+        delete: operations["app_delete_admin_teams_id_members_agentId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's settings
+         * @description Admins only.
+         */
+        get: operations["app_get_admin_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename the account, or hide unassigned conversations from agents
+         * @description Admins only.
+         */
+        patch: operations["app_patch_admin_settings"];
+        trace?: never;
+    };
+    "/app/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events (Server-Sent Events)
+         * @description A `text/event-stream` of what changes in the conversations the signed-in person may see: `id: <event id>`, `event: <type>`, `data: {"type", "customer_id", "at", …}`. Send `Last-Event-ID` (or `?last_event_id=`) to resume after a disconnection: the events after it are replayed (kept at least 10 minutes), or a `reset` event says to reload. A `ready` event follows the replay; a `: ping` comment keeps the connection open; `signed_out` ends the stream when the session ends. See docs/inbox.md.
+         */
+        get: operations["app_get_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3296,6 +3867,8 @@ export interface operations {
                         /** @constant */
                         error: true;
                         message: string;
+                        /** @description With `Missing required parameters.` only: the parameters that were missing (absent, empty, or of no usable type). */
+                        missing?: string[];
                     };
                 };
             };
@@ -3432,7 +4005,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `Either file upload or media_url is required.` · `Missing required parameter: customer_phone` · `Unsupported file type: .xyz` · `File content does not match its extension: .png` · `Media link is not valid` · `Caption is too long (at most 1024 characters)` · `Conversation is closed (send a template instead)` · `Invalid JSON body` */
+            /** @description `Either file upload or media_url is required.` · `Unsupported file type: .xyz` · `File content does not match its extension: .png` · `Media link is not valid` · `Conversation is closed (send a template instead)` · `Missing required parameter: customer_phone` · `Caption is too long (at most 1024 characters)` · `Invalid JSON body` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3563,7 +4136,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `Phone number is required.` · `Template ID is required.` · `Template is not approved` · `Variables count does not match the template` · `Button variables count does not match the template` · `Invalid template variables` · `Media link is not valid` · `Failed to add customer due to invalid input` · `Invalid JSON body` */
+            /** @description `Phone number is required.` · `Template ID is required.` · `Invalid template variables` · `Failed to add customer due to invalid input` · `Template is not approved` · `Variables count does not match the template` · `Button variables count does not match the template` · `Media link is not valid` · `Invalid JSON body` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3589,7 +4162,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `Customer not found` · `Template not found` · `Bot not found.` */
+            /** @description `Customer not found` · `Bot not found.` · `Template not found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3712,7 +4285,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `Phone number is required.` · `Template ID is required.` · `Template is not approved` · `Variables count does not match the template` · `Button variables count does not match the template` · `Invalid template variables` · `Media link is not valid` · `Failed to add customer due to invalid input` · `Variables are required.` · `Invalid JSON body` */
+            /** @description `Phone number is required.` · `Template ID is required.` · `Invalid template variables` · `Failed to add customer due to invalid input` · `Template is not approved` · `Variables count does not match the template` · `Button variables count does not match the template` · `Media link is not valid` · `Variables are required.` · `Invalid JSON body` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3738,7 +4311,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `Customer not found` · `Template not found` · `Bot not found.` */
+            /** @description `Customer not found` · `Bot not found.` · `Template not found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7951,6 +8524,3739 @@ export interface operations {
             };
             /** @description `An unexpected error occurred` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_conversations: {
+        parameters: {
+            query?: {
+                status?: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                label?: string;
+                team_id?: string;
+                agent_id?: string;
+                bot_active?: "true" | "false";
+                q?: string;
+                tab?: "mine" | "unassigned" | "all";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversations: {
+                            /** @description The customer's id */
+                            id: string;
+                            name: string | null;
+                            phone: string;
+                            /** @enum {string} */
+                            conversation_status: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                            /** @description The latest message, either way (ISO 8601) */
+                            last_activity_at: string | null;
+                            last_message: {
+                                id: number;
+                                type: string;
+                                text: string | null;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                                created_at: string;
+                            } | null;
+                            /** @description Inbound messages after the signed-in person's read mark */
+                            unread: number;
+                            agent: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            team: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            labels: string[];
+                            bot: {
+                                /** @description null, "AI" or a flow bot id */
+                                bot: string | null;
+                                /** @description A bot is set and no person took over */
+                                active: boolean;
+                                paused_at: string | null;
+                                /** @description The agent who took over (or was assigned) */
+                                paused_by: string | null;
+                            };
+                            /** @description 24 hours after the customer last wrote; free-form replies only before it */
+                            window_closes_at: string | null;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description `query tab: tab must be one of mine, unassigned, all` · `query cursor: Invalid cursor` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_conversations_counts: {
+        parameters: {
+            query?: {
+                status?: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                label?: string;
+                team_id?: string;
+                agent_id?: string;
+                bot_active?: "true" | "false";
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counts: {
+                            mine: number;
+                            unassigned: number;
+                            all: number;
+                        };
+                    };
+                };
+            };
+            /** @description `query status: status must be one of new, open, …` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_conversations_customerId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversation: {
+                            /** @description The customer's id */
+                            id: string;
+                            name: string | null;
+                            phone: string;
+                            /** @enum {string} */
+                            conversation_status: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                            /** @description The latest message, either way (ISO 8601) */
+                            last_activity_at: string | null;
+                            last_message: {
+                                id: number;
+                                type: string;
+                                text: string | null;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                                created_at: string;
+                            } | null;
+                            /** @description Inbound messages after the signed-in person's read mark */
+                            unread: number;
+                            agent: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            team: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            labels: string[];
+                            bot: {
+                                /** @description null, "AI" or a flow bot id */
+                                bot: string | null;
+                                /** @description A bot is set and no person took over */
+                                active: boolean;
+                                paused_at: string | null;
+                                /** @description The agent who took over (or was assigned) */
+                                paused_by: string | null;
+                            };
+                            /** @description 24 hours after the customer last wrote; free-form replies only before it */
+                            window_closes_at: string | null;
+                            email: string | null;
+                            country: string | null;
+                            source: string | null;
+                            custom_fields: {
+                                [key: string]: string | number | boolean | null;
+                            };
+                            attribution: {
+                                [key: string]: string;
+                            };
+                            window_open: boolean;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_patch_conversations_customerId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status?: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                    /** @description An agent of the account, or null to unassign */
+                    agent_id?: string | null;
+                    /** @description A team of the account, or null to unassign */
+                    team_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversation: {
+                            /** @description The customer's id */
+                            id: string;
+                            name: string | null;
+                            phone: string;
+                            /** @enum {string} */
+                            conversation_status: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                            /** @description The latest message, either way (ISO 8601) */
+                            last_activity_at: string | null;
+                            last_message: {
+                                id: number;
+                                type: string;
+                                text: string | null;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                                created_at: string;
+                            } | null;
+                            /** @description Inbound messages after the signed-in person's read mark */
+                            unread: number;
+                            agent: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            team: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            labels: string[];
+                            bot: {
+                                /** @description null, "AI" or a flow bot id */
+                                bot: string | null;
+                                /** @description A bot is set and no person took over */
+                                active: boolean;
+                                paused_at: string | null;
+                                /** @description The agent who took over (or was assigned) */
+                                paused_by: string | null;
+                            };
+                            /** @description 24 hours after the customer last wrote; free-form replies only before it */
+                            window_closes_at: string | null;
+                            email: string | null;
+                            country: string | null;
+                            source: string | null;
+                            custom_fields: {
+                                [key: string]: string | number | boolean | null;
+                            };
+                            attribution: {
+                                [key: string]: string;
+                            };
+                            window_open: boolean;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Nothing to change: send status, agent_id or team_id` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Agent not found` · `Team not found` · `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_conversations_customerId_timeline: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: ({
+                            /** @constant */
+                            kind: "message";
+                            id: number;
+                            customer_id: string;
+                            message_wa_id: string | null;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound";
+                            type: string;
+                            text: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                            error: {
+                                code: number | null;
+                                title: string;
+                            } | null;
+                            /** @description Who sent an outbound message; null for inbound */
+                            sender: ({
+                                /** @constant */
+                                type: "agent";
+                                id: string | null;
+                                name: string | null;
+                            } | {
+                                /** @enum {string} */
+                                type: "bot" | "api" | "campaign";
+                            }) | null;
+                            /** @description A stored file at /app/api/media/:id (signed-in), or the link WhatsApp was given */
+                            media: {
+                                url: string;
+                                mime_type: string | null;
+                                filename: string | null;
+                            } | null;
+                            /** @description Shared contacts, order items, a location, a reaction */
+                            content: {
+                                [key: string]: unknown;
+                            } | null;
+                            created_at: string;
+                        } | {
+                            /** @constant */
+                            kind: "note";
+                            id: string;
+                            customer_id: string;
+                            text: string;
+                            author: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            created_at: string;
+                        })[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description `query cursor: Invalid cursor` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_replies_text: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: {
+                            /** @constant */
+                            kind: "message";
+                            id: number;
+                            customer_id: string;
+                            message_wa_id: string | null;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound";
+                            type: string;
+                            text: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                            error: {
+                                code: number | null;
+                                title: string;
+                            } | null;
+                            /** @description Who sent an outbound message; null for inbound */
+                            sender: ({
+                                /** @constant */
+                                type: "agent";
+                                id: string | null;
+                                name: string | null;
+                            } | {
+                                /** @enum {string} */
+                                type: "bot" | "api" | "campaign";
+                            }) | null;
+                            /** @description A stored file at /app/api/media/:id (signed-in), or the link WhatsApp was given */
+                            media: {
+                                url: string;
+                                mime_type: string | null;
+                                filename: string | null;
+                            } | null;
+                            /** @description Shared contacts, order items, a location, a reaction */
+                            content: {
+                                [key: string]: unknown;
+                            } | null;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Conversation is closed (send a template instead)` · `text: text is required` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `User not authorized to send text messages.` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Failed to send text message.` · `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_replies_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: binary
+                     * @description multipart/form-data only
+                     */
+                    file?: string;
+                    /** @description A public https link, instead of a file */
+                    media_url?: string;
+                    caption?: string;
+                    filename?: string;
+                };
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description multipart/form-data only
+                     */
+                    file?: string;
+                    /** @description A public https link, instead of a file */
+                    media_url?: string;
+                    caption?: string;
+                    filename?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: {
+                            /** @constant */
+                            kind: "message";
+                            id: number;
+                            customer_id: string;
+                            message_wa_id: string | null;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound";
+                            type: string;
+                            text: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                            error: {
+                                code: number | null;
+                                title: string;
+                            } | null;
+                            /** @description Who sent an outbound message; null for inbound */
+                            sender: ({
+                                /** @constant */
+                                type: "agent";
+                                id: string | null;
+                                name: string | null;
+                            } | {
+                                /** @enum {string} */
+                                type: "bot" | "api" | "campaign";
+                            }) | null;
+                            /** @description A stored file at /app/api/media/:id (signed-in), or the link WhatsApp was given */
+                            media: {
+                                url: string;
+                                mime_type: string | null;
+                                filename: string | null;
+                            } | null;
+                            /** @description Shared contacts, order items, a location, a reaction */
+                            content: {
+                                [key: string]: unknown;
+                            } | null;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Either file upload or media_url is required.` · `Unsupported file type: .xyz` · `File content does not match its extension: .png` · `Media link is not valid` · `Conversation is closed (send a template instead)` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `User not authorized to send text messages.` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `File too large: image files are limited to 5 MB` · `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Failed to send media message.` · `Failed to upload media file.` · `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_replies_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    template_id: string;
+                    /**
+                     * @description Values for the body's {{1}}…{{n}}, in order
+                     * @default []
+                     */
+                    variables?: string[];
+                    /**
+                     * @description Values for the URL buttons' {{1}}, in order
+                     * @default []
+                     */
+                    button_variables?: string[];
+                    /** @description Replaces the template's header media */
+                    media_link?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: {
+                            /** @constant */
+                            kind: "message";
+                            id: number;
+                            customer_id: string;
+                            message_wa_id: string | null;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound";
+                            type: string;
+                            text: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                            error: {
+                                code: number | null;
+                                title: string;
+                            } | null;
+                            /** @description Who sent an outbound message; null for inbound */
+                            sender: ({
+                                /** @constant */
+                                type: "agent";
+                                id: string | null;
+                                name: string | null;
+                            } | {
+                                /** @enum {string} */
+                                type: "bot" | "api" | "campaign";
+                            }) | null;
+                            /** @description A stored file at /app/api/media/:id (signed-in), or the link WhatsApp was given */
+                            media: {
+                                url: string;
+                                mime_type: string | null;
+                                filename: string | null;
+                            } | null;
+                            /** @description Shared contacts, order items, a location, a reaction */
+                            content: {
+                                [key: string]: unknown;
+                            } | null;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Template is not approved` · `Variables count does not match the template` · `Button variables count does not match the template` · `Media link is not valid` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `User not authorized to send text messages.` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Template not found` · `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Failed to send template message.` · `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_notes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        note: {
+                            /** @constant */
+                            kind: "note";
+                            id: string;
+                            customer_id: string;
+                            text: string;
+                            author: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `text: text is required` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The label's name (get-labels) */
+                    label: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        labels: string[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Label not found` · `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_delete_conversations_customerId_labels_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+                label: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        labels: string[];
+                    };
+                };
+            };
+            /** @description `Customer is not in the label` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Label not found` · `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        last_read_message_id: number | null;
+                        unread: number;
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_bot_take_over: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversation: {
+                            /** @description The customer's id */
+                            id: string;
+                            name: string | null;
+                            phone: string;
+                            /** @enum {string} */
+                            conversation_status: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                            /** @description The latest message, either way (ISO 8601) */
+                            last_activity_at: string | null;
+                            last_message: {
+                                id: number;
+                                type: string;
+                                text: string | null;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                                created_at: string;
+                            } | null;
+                            /** @description Inbound messages after the signed-in person's read mark */
+                            unread: number;
+                            agent: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            team: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            labels: string[];
+                            bot: {
+                                /** @description null, "AI" or a flow bot id */
+                                bot: string | null;
+                                /** @description A bot is set and no person took over */
+                                active: boolean;
+                                paused_at: string | null;
+                                /** @description The agent who took over (or was assigned) */
+                                paused_by: string | null;
+                            };
+                            /** @description 24 hours after the customer last wrote; free-form replies only before it */
+                            window_closes_at: string | null;
+                            email: string | null;
+                            country: string | null;
+                            source: string | null;
+                            custom_fields: {
+                                [key: string]: string | number | boolean | null;
+                            };
+                            attribution: {
+                                [key: string]: string;
+                            };
+                            window_open: boolean;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `This conversation has no bot` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_conversations_customerId_bot_hand_back: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversation: {
+                            /** @description The customer's id */
+                            id: string;
+                            name: string | null;
+                            phone: string;
+                            /** @enum {string} */
+                            conversation_status: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                            /** @description The latest message, either way (ISO 8601) */
+                            last_activity_at: string | null;
+                            last_message: {
+                                id: number;
+                                type: string;
+                                text: string | null;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                                created_at: string;
+                            } | null;
+                            /** @description Inbound messages after the signed-in person's read mark */
+                            unread: number;
+                            agent: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            team: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            labels: string[];
+                            bot: {
+                                /** @description null, "AI" or a flow bot id */
+                                bot: string | null;
+                                /** @description A bot is set and no person took over */
+                                active: boolean;
+                                paused_at: string | null;
+                                /** @description The agent who took over (or was assigned) */
+                                paused_by: string | null;
+                            };
+                            /** @description 24 hours after the customer last wrote; free-form replies only before it */
+                            window_closes_at: string | null;
+                            email: string | null;
+                            country: string | null;
+                            source: string | null;
+                            custom_fields: {
+                                [key: string]: string | number | boolean | null;
+                            };
+                            attribution: {
+                                [key: string]: string;
+                            };
+                            window_open: boolean;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `This conversation has no bot` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_media_messageId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                messageId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Media not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_directory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agents: {
+                            id: string;
+                            name: string;
+                        }[];
+                        teams: {
+                            id: string;
+                            name: string;
+                        }[];
+                        labels: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        templates: {
+                            id: string;
+                            name: string;
+                            language: string;
+                            /** @enum {string} */
+                            category: "MARKETING" | "UTILITY" | "AUTHENTICATION";
+                            /** @enum {string} */
+                            status: "PENDING" | "APPROVED" | "REJECTED" | "PAUSED" | "DISABLED";
+                            body: string;
+                            header: {
+                                /** @enum {string} */
+                                format: "IMAGE" | "VIDEO" | "DOCUMENT" | "AUDIO";
+                            } | null;
+                            footer: string | null;
+                            buttons: ({
+                                /** @constant */
+                                type: "QUICK_REPLY";
+                                text: string;
+                            } | {
+                                /** @constant */
+                                type: "URL";
+                                text: string;
+                                /** @description May end in `{{1}}`; then `example` is required. */
+                                url: string;
+                                example?: string;
+                            } | {
+                                /** @constant */
+                                type: "PHONE_NUMBER";
+                                text: string;
+                                phone_number: string;
+                            })[];
+                            /** @description How many body variables `send-template-text-variable` must fill */
+                            variables: number;
+                            media_url: string | null;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_canned_responses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        canned_responses: {
+                            id: string;
+                            shortcut: string;
+                            title: string;
+                            text: string;
+                            variables: string[];
+                            created_at: string;
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_canned_responses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    shortcut: string;
+                    title: string;
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        canned_response: {
+                            id: string;
+                            shortcut: string;
+                            title: string;
+                            text: string;
+                            variables: string[];
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `text: unknown variable {{customer.age}}: use customer.name, customer.phone, customer.email or fields.<custom field>` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `shortcut is already used by another canned response` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_delete_canned_responses_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted: true;
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Canned response not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_patch_canned_responses_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    shortcut?: string;
+                    title?: string;
+                    text?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        canned_response: {
+                            id: string;
+                            shortcut: string;
+                            title: string;
+                            text: string;
+                            variables: string[];
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `text: unknown variable {{customer.age}}: use customer.name, customer.phone, customer.email or fields.<custom field>` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Canned response not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `shortcut is already used by another canned response` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_canned_responses_id_render: {
+        parameters: {
+            query: {
+                customer_id: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        text: string;
+                        missing: string[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Canned response not found` · `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_people: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        people: {
+                            id: string;
+                            name: string;
+                            email: string | null;
+                            /** @enum {string} */
+                            role: "admin" | "supervisor" | "agent";
+                            disabled: boolean;
+                            /** @description False until the person sets a password through an invitation, or an admin sets one. */
+                            has_password: boolean;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_people: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    email?: string;
+                    /** @enum {string} */
+                    role?: "admin" | "supervisor" | "agent";
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        person: {
+                            id: string;
+                            name: string;
+                            email: string | null;
+                            /** @enum {string} */
+                            role: "admin" | "supervisor" | "agent";
+                            disabled: boolean;
+                            /** @description False until the person sets a password through an invitation, or an admin sets one. */
+                            has_password: boolean;
+                            created_at: string;
+                        };
+                        invite_url?: string;
+                    };
+                };
+            };
+            /** @description `email: email is not valid` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `email is already used by another person` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_patch_admin_people_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    email?: string | null;
+                    /** @enum {string} */
+                    role?: "admin" | "supervisor" | "agent";
+                    password?: string;
+                    disabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        person: {
+                            id: string;
+                            name: string;
+                            email: string | null;
+                            /** @enum {string} */
+                            role: "admin" | "supervisor" | "agent";
+                            disabled: boolean;
+                            /** @description False until the person sets a password through an invitation, or an admin sets one. */
+                            has_password: boolean;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `You cannot disable yourself, remove your own email or give up your own admin role; another admin can` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Agent not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `email is already used by another person` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_people_id_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invite_url: string;
+                    };
+                };
+            };
+            /** @description `This agent has no email to send an invitation to` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Agent not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_teams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        teams: {
+                            id: string;
+                            name: string;
+                            created_at: string;
+                            member_ids: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_teams_id_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agent_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        members: {
+                            id: string;
+                            name: string;
+                            email: string | null;
+                            /** @enum {string} */
+                            role: "admin" | "supervisor" | "agent";
+                            disabled: boolean;
+                            /** @description False until the person sets a password through an invitation, or an admin sets one. */
+                            has_password: boolean;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Team not found` · `Agent not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_delete_admin_teams_id_members_agentId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        members: {
+                            id: string;
+                            name: string;
+                            email: string | null;
+                            /** @enum {string} */
+                            role: "admin" | "supervisor" | "agent";
+                            disabled: boolean;
+                            /** @description False until the person sets a password through an invitation, or an admin sets one. */
+                            has_password: boolean;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Team not found` · `Agent not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        settings: {
+                            id: string;
+                            name: string;
+                            /** @description Agents do not see unassigned conversations. */
+                            hide_unassigned: boolean;
+                            /** @description Off: every send of the account is refused. */
+                            messaging_enabled: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_patch_admin_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    hide_unassigned?: boolean;
+                    messaging_enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        settings: {
+                            id: string;
+                            name: string;
+                            /** @description Agents do not see unassigned conversations. */
+                            hide_unassigned: boolean;
+                            /** @description Off: every send of the account is refused. */
+                            messaging_enabled: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description `hide_unassigned: hide_unassigned must be true or false` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_events: {
+        parameters: {
+            query?: {
+                last_event_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Live events are unavailable, try again shortly` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,11 @@ describe('message payloads', () => {
     expect(() => textMessage('1', 'x', { callbackData: 'x'.repeat(513) })).toThrow(RangeError);
   });
 
+  it('a customer known by WhatsApp user id (BSUID) only is addressed as `recipient`, never `to`', () => {
+    const { to: _number, ...withoutNumber } = base;
+    expect(textMessage('US.13491208655302741918', 'Hello')).toEqual({ ...withoutNumber, recipient: 'US.13491208655302741918', type: 'text', text: { preview_url: false, body: 'Hello' } });
+  });
+
   it('image and video by link and by uploaded id, with caption', () => {
     expect(mediaMessage('972501234567', { kind: 'image', source: { link: 'https://cdn.example.com/a.jpg' }, caption: 'Look' })).toEqual({
       ...base,

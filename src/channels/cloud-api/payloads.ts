@@ -23,7 +23,10 @@ export interface SendOptions {
 interface Envelope {
   messaging_product: 'whatsapp';
   recipient_type: 'individual';
-  to: string;
+  /** A phone number… */
+  to?: string;
+  /** …or a business-scoped user id (BSUID), for a person whose number WhatsApp withholds. */
+  recipient?: string;
   type: string;
   biz_opaque_callback_data?: string;
   [key: string]: unknown;
@@ -32,7 +35,7 @@ interface Envelope {
 const CALLBACK_DATA_MAX = 512;
 
 function envelope(to: string, type: string, options: SendOptions): Envelope {
-  const body: Envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to, type };
+  const body: Envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', ...(/^\d+$/.test(to) ? { to } : { recipient: to }), type };
   if (options.callbackData !== undefined) {
     if (options.callbackData.length > CALLBACK_DATA_MAX) throw new RangeError('callback data is limited to 512 characters');
     body.biz_opaque_callback_data = options.callbackData;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWebhook, phoneNumberIdsOf, type InboundMessage } from './webhook-parser.js';
+import { contentOf, parseWebhook, phoneNumberIdsOf, type InboundMessage } from './webhook-parser.js';
 
 const PNID = '106540352242922';
 
@@ -107,7 +107,80 @@ describe('inbound messages of every type', () => {
     const message = inbound({ type: 'reaction', reaction: { message_id: 'wamid.OUT', emoji: '👍' } });
     expect(message.reaction).toEqual({ messageId: 'wamid.OUT', emoji: '👍' });
     expect(message.text).toBe('👍');
-    expect(inbound({ type: 'reaction', reaction: { message_id: 'wamid.OUT', emoji: '' } }).text).toBeNull();
+    const removed = inbound({ type: 'reaction', reaction: { message_id: 'wamid.OUT', emoji: '' } });
+    expect(removed.text).toBeNull();
+    // An empty emoji takes the customer's reaction to that message back.
+    expect(contentOf(removed)).toEqual({ reaction: { message_wa_id: 'wamid.OUT', emoji: '' } });
+    expect(contentOf(inbound({ type: 'reaction', reaction: { message_id: 'wamid.OUT' } }))).toEqual({ reaction: { message_wa_id: 'wamid.OUT', emoji: '' } });
+  });
+
+  it('order, with its product items', () => {
+    const message = inbound({
+      type: 'order',
+      order: {
+        catalog_id: '1537228210123456',
+        text: 'Please deliver on Friday',
+        product_items: [
+          { product_retailer_id: 'SKU-1', quantity: 2, item_price: 12.5, currency: 'USD' },
+          { product_retailer_id: 'SKU-2', quantity: '1', item_price: '99', currency: 'USD' },
+        ],
+      },
+    });
+    expect(message.order).toEqual({
+      catalogId: '1537228210123456',
+      text: 'Please deliver on Friday',
+      items: [
+        { productRetailerId: 'SKU-1', quantity: 2, itemPrice: 12.5, currency: 'USD' },
+        { productRetailerId: 'SKU-2', quantity: 1, itemPrice: 99, currency: 'USD' },
+      ],
+    });
+    expect(message.text).toBe('Please deliver on Friday');
+    expect(contentOf(message)).toEqual({
+      order: {
+        catalog_id: '1537228210123456',
+        text: 'Please deliver on Friday',
+        items: [
+          { product_retailer_id: 'SKU-1', quantity: 2, item_price: 12.5, currency: 'USD' },
+          { product_retailer_id: 'SKU-2', quantity: 1, item_price: 99, currency: 'USD' },
+        ],
+      },
+    });
+    // Without a text, the order's lines are its words.
+    const bare = inbound({ type: 'order', order: { catalog_id: 'c', product_items: [{ product_retailer_id: 'SKU-9', quantity: 3, item_price: 1, currency: 'EUR' }] } });
+    expect(bare.text).toBe('3 × SKU-9');
+  });
+
+  it('system: user_changed_number names the new number (wa_id, or new_wa_id of older versions)', () => {
+    const message = inbound({
+      type: 'system',
+      system: { body: 'User Sheena Nelson changed from 16505551234 to 12195555358', wa_id: '12195555358', type: 'user_changed_number', user_id: 'US.222', previous_user_id: 'US.111' },
+    });
+    expect(message.system).toEqual({ type: 'user_changed_number', body: 'User Sheena Nelson changed from 16505551234 to 12195555358', newWaId: '12195555358', userId: 'US.222', previousUserId: 'US.111' });
+    expect(message.text).toBe('User Sheena Nelson changed from 16505551234 to 12195555358');
+    expect(contentOf(message)).toEqual({ system: { type: 'user_changed_number', new_phone: '12195555358', new_user_id: 'US.222', previous_user_id: 'US.111' } });
+    const older = inbound({ type: 'system', system: { body: 'changed', new_wa_id: '+1 219 555 5358', type: 'customer_changed_number' } });
+    expect(contentOf(older)).toEqual({ system: { type: 'customer_changed_number', new_phone: '12195555358' } });
+  });
+
+  it('what a message holds beyond its text: shared contacts with their numbers, a location, a reaction; nothing for plain text', () => {
+    const contacts = inbound({
+      type: 'contacts',
+      contacts: [
+        { name: { formatted_name: 'Barbara J. Johnson' }, phones: [{ phone: '+1 (940) 555-1234', wa_id: '19405551234', type: 'HOME' }, { phone: '+1 940 555 0000' }], emails: [{ email: 'b@example.com' }] },
+        { name: { formatted_name: 'No Phone' } },
+      ],
+    });
+    expect(contentOf(contacts)).toEqual({
+      contacts: [
+        { name: 'Barbara J. Johnson', phones: [{ phone: '+1 (940) 555-1234', wa_id: '19405551234', type: 'HOME' }, { phone: '+1 940 555 0000' }], emails: ['b@example.com'] },
+        { name: 'No Phone', phones: [] },
+      ],
+    });
+    const location = inbound({ type: 'location', location: { latitude: 37.48, longitude: -122.14, name: 'Main Office', address: '1 Hacker Way', url: 'https://example.com' } });
+    expect(contentOf(location)).toEqual({ location: { latitude: 37.48, longitude: -122.14, name: 'Main Office', address: '1 Hacker Way' } });
+    expect(contentOf(inbound({ type: 'location', location: { latitude: 1, longitude: 2 } }))).toEqual({ location: { latitude: 1, longitude: 2 } });
+    expect(contentOf(inbound({ type: 'reaction', reaction: { message_id: 'wamid.OUT', emoji: '👍' } }))).toEqual({ reaction: { message_wa_id: 'wamid.OUT', emoji: '👍' } });
+    expect(contentOf(inbound({ type: 'text', text: { body: 'hi' } }))).toBeNull();
   });
 
   it('referral from a click-to-WhatsApp ad', () => {
@@ -166,6 +239,43 @@ describe('inbound messages of every type', () => {
     const messages = parsed.events.map((e) => (e.kind === 'message' ? e.message : null));
     expect(messages.map((m) => m?.profileName)).toEqual(['Bob', 'Ann', null]);
     expect(messages[0]?.context?.forwarded).toBe(true);
+  });
+});
+
+describe('senders', () => {
+  it('a sender with a username and no number is named by their business-scoped user id', () => {
+    const parsed = parseWebhook(
+      delivery({
+        contacts: [{ profile: { name: 'Sheena Nelson', username: '@sheena' }, user_id: 'US.13491208655302741918' }],
+        messages: [{ from_user_id: 'US.13491208655302741918', id: 'wamid.U', timestamp: '1', type: 'text', text: { body: 'hi' } }],
+      }),
+    );
+    expect(parsed.ignored).toEqual([]);
+    const event = parsed.events[0];
+    if (event?.kind !== 'message') throw new Error('expected a message');
+    expect(event.message).toMatchObject({ from: null, userId: 'US.13491208655302741918', profileName: 'Sheena Nelson', username: '@sheena', text: 'hi' });
+  });
+
+  it('a number and a user id together; the user id from the contact when the message has none; neither: ignored', () => {
+    const parsed = parseWebhook(
+      delivery({
+        contacts: [
+          { profile: { name: 'Ann' }, wa_id: '111111111', user_id: 'US.1' },
+          { profile: { name: 'Bob', username: '@bob' }, user_id: 'US.2' },
+        ],
+        messages: [
+          { from: '111111111', id: 'wamid.1', timestamp: '1', type: 'text', text: { body: 'a' } },
+          { from_user_id: 'US.2', id: 'wamid.2', timestamp: '2', type: 'text', text: { body: 'b' } },
+          { id: 'wamid.3', timestamp: '3', type: 'text', text: { body: 'c' } },
+        ],
+      }),
+    );
+    const messages = parsed.events.map((e) => (e.kind === 'message' ? e.message : null));
+    expect(messages.map((m) => [m?.from, m?.userId, m?.profileName, m?.username])).toEqual([
+      ['111111111', 'US.1', 'Ann', null],
+      [null, 'US.2', 'Bob', '@bob'],
+    ]);
+    expect(parsed.ignored).toEqual(['message wamid.3 without sender']);
   });
 });
 

@@ -1,10 +1,15 @@
+import type { InboundContent } from '../channel.js';
+
 /**
  * Meta's webhook payload → our normalized events. Pure: no I/O, no clock.
  *
  * A delivery is `{"object":"whatsapp_business_account","entry":[{"id":<WABA id>,"changes":[{"field","value"}]}]}`.
  * - field `messages`: `value.metadata.phone_number_id` names our channel; `value.contacts[]` carry
- *   the senders' profile names; `value.messages[]` are inbound messages; `value.statuses[]` are
- *   status updates of our outbound messages; `value.errors[]` are system-level errors.
+ *   the senders' profile names (and usernames, user ids); `value.messages[]` are inbound messages;
+ *   `value.statuses[]` are status updates of our outbound messages; `value.errors[]` are
+ *   system-level errors.
+ * - A sender is named by `from` (their phone number) and, since WhatsApp usernames, `from_user_id`
+ *   (their business-scoped user id, BSUID); a person with a username may come with the BSUID only.
  * - field `message_template_status_update`: `value.event` is the template's new status.
  * Anything else is reported as ignored, never thrown: one odd change must not lose the others.
  */
@@ -52,6 +57,34 @@ export interface SharedContact {
   emails: string[];
 }
 
+/** One line of an order sent from a catalog. */
+export interface OrderItem {
+  productRetailerId: string | null;
+  quantity: number | null;
+  itemPrice: number | null;
+  currency: string | null;
+}
+
+export interface InboundOrder {
+  catalogId: string | null;
+  text: string | null;
+  items: OrderItem[];
+}
+
+/**
+ * A notice from WhatsApp about the sender: `user_changed_number` (the new number in `wa_id`, or
+ * `new_wa_id` in older versions), `user_changed_user_id` (a new business-scoped user id), …
+ */
+export interface SystemNotice {
+  type: string | null;
+  body: string | null;
+  /** The sender's new number (digits). */
+  newWaId: string | null;
+  /** The sender's new and previous business-scoped user ids. */
+  userId: string | null;
+  previousUserId: string | null;
+}
+
 /** Click-to-WhatsApp ad data, kept as the customer's attribution. */
 export interface Referral {
   source_url: string | null;
@@ -68,10 +101,14 @@ export interface Referral {
 
 export interface InboundMessage {
   wamid: string;
-  /** The customer's WhatsApp number (digits). */
-  from: string;
+  /** The customer's WhatsApp number (digits); null when WhatsApp withholds it (a username, see `userId`). */
+  from: string | null;
+  /** The customer's business-scoped user id (BSUID, e.g. `US.13491208655302741918`): `from_user_id`, or their `contacts[].user_id`. */
+  userId: string | null;
   /** The customer's WhatsApp profile name, from `contacts[]`. */
   profileName: string | null;
+  /** The customer's WhatsApp username, from `contacts[].profile.username`. */
+  username: string | null;
   /** Unix seconds, as Meta sent it. */
   timestamp: number;
   type: InboundType;
@@ -87,6 +124,8 @@ export interface InboundMessage {
   /** Tap on a template's quick-reply button. */
   button: { text: string | null; payload: string | null } | null;
   reaction: { messageId: string | null; emoji: string | null } | null;
+  order: InboundOrder | null;
+  system: SystemNotice | null;
   referral: Referral | null;
   /** The message this one replies to or quotes. */
   context: { from: string | null; id: string | null; forwarded: boolean } | null;
@@ -191,19 +230,62 @@ function parseContacts(value: unknown): SharedContact[] {
     });
 }
 
+function parseOrder(value: unknown): InboundOrder | null {
+  if (!isObj(value)) return null;
+  return {
+    catalogId: str(value.catalog_id),
+    text: str(value.text),
+    items: arr(value.product_items)
+      .filter(isObj)
+      .map((item) => ({ productRetailerId: str(item.product_retailer_id), quantity: num(item.quantity), itemPrice: num(item.item_price), currency: str(item.currency) })),
+  };
+}
+
+/** An order's words: its text, else its lines (`2 × SKU-1, 1 × SKU-2`). */
+function orderText(order: InboundOrder): string | null {
+  if (order.text) return order.text;
+  return order.items.map((item) => `${item.quantity ?? 1} × ${item.productRetailerId ?? '?'}`).join(', ') || null;
+}
+
+function parseSystem(value: unknown): SystemNotice | null {
+  if (!isObj(value)) return null;
+  const digits = (id: string | null) => id?.replace(/\D+/g, '') || null;
+  return {
+    type: str(value.type),
+    body: str(value.body),
+    newWaId: digits(str(value.wa_id) ?? str(value.new_wa_id)),
+    userId: str(value.user_id),
+    previousUserId: str(value.previous_user_id),
+  };
+}
+
+/** What `contacts[]` says of a sender: their profile name, username and user id. */
+interface SenderProfile {
+  name: string | null;
+  username: string | null;
+  userId: string | null;
+}
+
 const KNOWN_TYPES = new Set<InboundType>(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'reaction', 'order', 'system']);
 
-function parseMessage(m: Obj, profileNames: Map<string, string>, fallbackName: string | null): InboundMessage | string {
+function parseMessage(m: Obj, profiles: Map<string, SenderProfile>, onlyContact: SenderProfile | null): InboundMessage | string {
   const wamid = str(m.id);
-  const from = str(m.from);
+  const rawFrom = str(m.from);
+  const fromUserId = str(m.from_user_id);
   if (!wamid) return 'message without id';
-  if (!from) return `message ${wamid} without sender`;
+  // A sender with a username may come without a number: their user id (or the change's only contact) names them.
+  const profile = (rawFrom ? profiles.get(rawFrom) : undefined) ?? (fromUserId ? profiles.get(fromUserId) : undefined) ?? onlyContact;
+  const from = rawFrom?.replace(/\D+/g, '') || null;
+  const userId = fromUserId ?? profile?.userId ?? null;
+  if (!from && !userId) return `message ${wamid} without sender`;
   const metaType = str(m.type) ?? 'unknown';
   const type: InboundType = KNOWN_TYPES.has(metaType as InboundType) ? (metaType as InboundType) : 'unsupported';
   const message: InboundMessage = {
     wamid,
-    from: from.replace(/\D+/g, ''),
-    profileName: profileNames.get(from) ?? fallbackName,
+    from,
+    userId,
+    profileName: profile?.name ?? null,
+    username: profile?.username ?? null,
     timestamp: num(m.timestamp) ?? 0,
     type,
     metaType,
@@ -214,6 +296,8 @@ function parseMessage(m: Obj, profileNames: Map<string, string>, fallbackName: s
     reply: null,
     button: null,
     reaction: null,
+    order: null,
+    system: null,
     referral: parseReferral(m.referral),
     context: isObj(m.context)
       ? { from: str(m.context.from), id: str(m.context.id), forwarded: m.context.forwarded === true || m.context.frequently_forwarded === true }
@@ -274,15 +358,45 @@ function parseMessage(m: Obj, profileNames: Map<string, string>, fallbackName: s
       }
       break;
     case 'system':
-      message.text = isObj(body) ? str(body.body) : null;
+      message.system = parseSystem(body);
+      message.text = message.system?.body ?? null;
       break;
     case 'order':
-      message.text = isObj(body) ? str(body.text) : null;
+      message.order = parseOrder(body);
+      message.text = message.order && orderText(message.order);
       break;
     default:
       message.text = message.errors[0] ? (message.errors[0].details ?? message.errors[0].title) : null;
   }
   return message;
+}
+
+/** What a message holds beyond its text, as the ingest path stores it (`messages.content`); null for plain messages. */
+export function contentOf(message: InboundMessage): InboundContent | null {
+  const { contacts, order, location, reaction, system } = message;
+  if (message.type === 'contacts' && contacts) {
+    return {
+      contacts: contacts.map((contact) => ({
+        name: contact.name,
+        phones: contact.phones.map(({ phone, waId, type }) => ({ phone, ...(waId && { wa_id: waId }), ...(type && { type }) })),
+        ...(contact.emails.length > 0 && { emails: contact.emails }),
+      })),
+    };
+  }
+  if (message.type === 'order' && order) {
+    const items = order.items.map((item) => ({ product_retailer_id: item.productRetailerId, quantity: item.quantity, item_price: item.itemPrice, currency: item.currency }));
+    return { order: { catalog_id: order.catalogId, text: order.text, items } };
+  }
+  if (message.type === 'location' && location) {
+    const { latitude, longitude, name, address } = location;
+    return { location: { latitude, longitude, ...(name && { name }), ...(address && { address }) } };
+  }
+  if (message.type === 'reaction' && reaction?.messageId) return { reaction: { message_wa_id: reaction.messageId, emoji: reaction.emoji ?? '' } };
+  if (message.type === 'system' && system?.type) {
+    const { type, newWaId, userId, previousUserId } = system;
+    return { system: { type, ...(newWaId && { new_phone: newWaId }), ...(userId && { new_user_id: userId }), ...(previousUserId && { previous_user_id: previousUserId }) } };
+  }
+  return null;
 }
 
 function parseStatus(s: Obj): StatusUpdate | string {
@@ -337,17 +451,21 @@ export function parseWebhook(payload: unknown): ParsedWebhook {
         ignored.push('messages change without metadata.phone_number_id');
         continue;
       }
-      const names = new Map<string, string>();
-      const contacts = arr(value.contacts).filter(isObj);
+      // Senders' profiles, by number and by user id.
+      const profiles = new Map<string, SenderProfile>();
+      const contacts = arr(value.contacts)
+        .filter(isObj)
+        .map((contact) => {
+          const profile = isObj(contact.profile) ? contact.profile : {};
+          return { waId: str(contact.wa_id), userId: str(contact.user_id), name: str(profile.name), username: str(profile.username) };
+        });
       for (const contact of contacts) {
-        const waId = str(contact.wa_id);
-        const name = isObj(contact.profile) ? str(contact.profile.name) : null;
-        if (waId && name) names.set(waId, name);
+        for (const id of [contact.waId, contact.userId]) if (id) profiles.set(id, contact);
       }
-      const onlyName = contacts.length === 1 && isObj(contacts[0].profile) ? str(contacts[0].profile.name) : null;
+      const onlyContact = contacts.length === 1 ? contacts[0] : null;
       for (const raw of arr(value.messages)) {
         if (!isObj(raw)) continue;
-        const message = parseMessage(raw, names, onlyName);
+        const message = parseMessage(raw, profiles, onlyContact);
         if (typeof message === 'string') ignored.push(message);
         else events.push({ kind: 'message', wabaId, phoneNumberId, displayPhoneNumber, message });
       }

@@ -7,11 +7,14 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  * SQLite: FTS5 tables with external content, kept by triggers. Customers use the trigram tokenizer
  * (any substring of 3+ characters: a part of a phone number, a name in any script); messages use
  * unicode61 without diacritics (words, by prefix), which splits Hebrew and Arabic on spaces as it
- * should. PostgreSQL: GIN indexes on `to_tsvector('simple', …)` expressions, queried by prefix.
+ * should. PostgreSQL: GIN indexes on `to_tsvector('simple', …)` expressions (no stemming, no stop
+ * words: names and chats in any language), queried by prefix; the customers' one also holds the phone
+ * reversed, so a number typed without its country code (its end) is a prefix match too.
+ * The queries that use them are in src/modules/inbox/inbox-search.ts: change both together.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    await sql`create index customers_search on customers using gin (to_tsvector('simple', coalesce(name, '') || ' ' || phone || ' ' || coalesce(email, '')))`.execute(db);
+    await sql`create index customers_search on customers using gin (to_tsvector('simple', coalesce(name, '') || ' ' || phone || ' ' || reverse(phone) || ' ' || coalesce(email, '')))`.execute(db);
     await sql`create index messages_search on messages using gin (to_tsvector('simple', coalesce(text, '')))`.execute(db);
     return;
   }

@@ -5,6 +5,7 @@ import * as webhooksJobs from './0003_webhooks_jobs.js';
 import * as cloudApi from './0004_cloud_api.js';
 import * as customersCount from './0005_customers_count.js';
 import * as peopleInbox from './0006_people_inbox.js';
+import * as messageFidelity from './0007_message_fidelity.js';
 import * as inboxSearch from './0008_inbox_search.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_cloud_api': cloudApi,
   '0005_customers_count': customersCount,
   '0006_people_inbox': peopleInbox,
+  '0007_message_fidelity': messageFidelity,
   '0008_inbox_search': inboxSearch,
 };

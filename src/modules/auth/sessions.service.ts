@@ -91,15 +91,16 @@ export async function openSession(deps: Deps, agent: AgentRow, client: ClientInf
 
 /**
  * The person a session token belongs to, if the session is alive: within its absolute lifetime and
- * its idle timeout, and its person still has an email and a password and is not disabled.
+ * its idle timeout, and its person still has an email and a password and is not disabled. A request
+ * counts as use of the session; `touch: false` only looks (an open live-events stream is no use).
  */
-export async function viewerOfSession(deps: Deps, token: string): Promise<Viewer | undefined> {
+export async function viewerOfSession(deps: Deps, token: string, { touch = true }: { touch?: boolean } = {}): Promise<Viewer | undefined> {
   if (token.length === 0 || token.length > 200) return undefined;
   const { db } = deps.database;
   const now = deps.clock.now();
   const row = await repository.findLiveSession(db, tokenDigest(token), toStoredTime(now), toStoredTime(new Date(now.getTime() - deps.config.SESSION_IDLE_TIMEOUT)));
   if (!row) return undefined;
-  if (now.getTime() - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS) await repository.touchSession(db, row.session_id, toStoredTime(now));
+  if (touch && now.getTime() - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS) await repository.touchSession(db, row.session_id, toStoredTime(now));
   return {
     agentId: row.agent_id,
     accountId: row.account_id,

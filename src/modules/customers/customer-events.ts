@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CustomerRow, DB } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
-import { recordLiveEvent } from '../live/live-events.js';
+import { recordLiveEvent, type LiveEventDraft } from '../live/live-events.js';
 import { recordEventIfWanted } from '../webhooks/events.js';
 import * as repository from './customers.repository.js';
 import type { CustomerRecord } from './customers.schema.js';
@@ -39,9 +39,11 @@ export interface CustomerChange {
 }
 
 /**
- * recordCustomerEvent with the records from `change`, which runs only when a subscription of the
- * account wants the event (most accounts have none). A caller that has the rows in hand (returned by
- * its insert or update) builds them without reading the customer back.
+ * recordCustomerEvent with the records from `change`. customer.updated and conversation.status_changed
+ * are streamed to the inbox too (customer.updated, conversation.status), so their records are built
+ * whatever the subscriptions; customer.created's only when a subscription wants it (most accounts
+ * have none), as the inbox learns of a customer with their first message. A caller that has the rows
+ * in hand (returned by its insert or update) builds them without reading the customer back.
  */
 export async function recordCustomerChange(
   deps: Pick<Deps, 'clock'>,
@@ -50,36 +52,42 @@ export async function recordCustomerChange(
   type: CustomerEventType,
   change: () => CustomerChange | Promise<CustomerChange>,
 ): Promise<void> {
-  let built: Promise<unknown> | undefined;
-  // Built at most once, for the webhook and the live event alike.
-  const data = () => (built ??= build());
   const build = async () => {
     const { after, before } = await change();
     if (!after) return undefined;
     if (before && JSON.stringify(before) === JSON.stringify(after)) return undefined;
     return type === 'conversation.status_changed' ? { ...after, previous_conversation_status: before?.conversation_status ?? null } : after;
   };
-  await recordEventIfWanted(trx, customer.account_id, type, data, customer.id, deps.clock.now());
-  // The inbox hears of every change of a customer's record; it learns of new customers with their first message.
-  if (type === 'customer.updated') {
-    const after = (await data()) as CustomerRecord | undefined;
-    if (after) await recordLiveEvent(trx, { accountId: customer.account_id, type: 'customer.updated', customer: after, data: { customer_id: after.id }, occurredAt: deps.clock.now() });
+  if (type === 'customer.created') {
+    await recordEventIfWanted(trx, customer.account_id, type, build, customer.id, deps.clock.now(), []);
+    return;
   }
+  const data = await build();
+  await recordEventIfWanted(trx, customer.account_id, type, () => data, customer.id, deps.clock.now(), data ? [liveEventOf(type, data)] : []);
+}
+
+/** customer.updated, or conversation.status with the status before. */
+function liveEventOf(type: 'customer.updated' | 'conversation.status_changed', record: CustomerRecord & { previous_conversation_status?: string | null }): LiveEventDraft {
+  const customer = { id: record.id, agent_id: record.agent_id, team_id: record.team_id };
+  if (type === 'customer.updated') return { type: 'customer.updated', customer, data: { customer_id: record.id } };
+  return {
+    type: 'conversation.status',
+    customer,
+    data: { customer_id: record.id, status: record.conversation_status, previous_status: record.previous_conversation_status ?? null },
+  };
 }
 
 type Assignment = Pick<CustomerRow, 'id' | 'account_id' | 'agent_id' | 'team_id'>;
 type ConversationState = Assignment & Pick<CustomerRow, 'conversation_status' | 'bot' | 'bot_paused_at' | 'bot_paused_by'>;
 
 /**
- * The inbox's live events for a change of a conversation's status, assignment or bot, in the
- * transaction of the change. An assignment event also names the assignment it had, so people who
- * could see the conversation before hear that it went.
+ * The inbox's live events for a change of a conversation's assignment or bot, in the transaction of
+ * the change (its status is told with its webhook event, by recordCustomerEvent). An assignment
+ * event also names the assignment it had, so people who could see the conversation before hear
+ * that it went.
  */
 export async function recordConversationLiveEvents(deps: Pick<Deps, 'clock'>, trx: Kysely<DB>, before: ConversationState, after: ConversationState): Promise<void> {
   const base = { accountId: after.account_id, customer: after, occurredAt: deps.clock.now() };
-  if (after.conversation_status !== before.conversation_status) {
-    await recordLiveEvent(trx, { ...base, type: 'conversation.status', data: { customer_id: after.id, status: after.conversation_status, previous_status: before.conversation_status } });
-  }
   if (after.agent_id !== before.agent_id || after.team_id !== before.team_id) {
     await recordLiveEvent(trx, {
       ...base,

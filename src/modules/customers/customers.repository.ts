@@ -237,3 +237,8 @@ export async function recordMessageTime(db: Kysely<DB>, customerId: string, dire
     .where('id', '=', customerId)
     .execute();
 }
+
+/** The account's customer WhatsApp knows by this business-scoped user id (BSUID). */
+export async function findCustomerByWhatsAppUserId(db: Kysely<DB>, accountId: string, userId: string): Promise<CustomerRow | undefined> {
+  return db.selectFrom('customers').selectAll().where('account_id', '=', accountId).where('whatsapp_user_id', '=', userId).executeTakeFirst();
+}

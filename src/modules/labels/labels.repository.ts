@@ -33,12 +33,14 @@ export async function listLabelsWithCounts(db: Kysely<DB>, accountId: string) {
   return rows.map((row) => ({ id: row.id, name: row.name, customers_count: Number(row.customers_count) }));
 }
 
-export async function tagCustomer(db: Kysely<DB>, accountId: string, labelId: string, customerId: string, at: string): Promise<void> {
-  await db
+/** True when the customer did not carry the label yet. */
+export async function tagCustomer(db: Kysely<DB>, accountId: string, labelId: string, customerId: string, at: string): Promise<boolean> {
+  const result = await db
     .insertInto('customer_labels')
     .values({ account_id: accountId, label_id: labelId, customer_id: customerId, created_at: at })
     .onConflict((oc) => oc.columns(['label_id', 'customer_id']).doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
 /** True when the customer carried the label. */

@@ -34,7 +34,7 @@ export const LIVE_EVENT_TYPES = [
 
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
 
-/** PostgreSQL's channel: every instance listens; the payload is the event's id. */
+/** PostgreSQL's channel: every instance listens; the payload is `<schema>:<event id>`. */
 export const LIVE_CHANNEL = 'openmumble_live';
 
 export interface NewLiveEvent {
@@ -49,6 +49,9 @@ export interface NewLiveEvent {
   data: Record<string, unknown>;
   occurredAt: Date;
 }
+
+/** A live event as the outbox takes it from a change (src/modules/webhooks/events.ts): its account and time are the change's. */
+export type LiveEventDraft = Omit<NewLiveEvent, 'accountId' | 'occurredAt'>;
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -69,8 +72,9 @@ export async function recordLiveEvent(trx: Kysely<DB>, event: NewLiveEvent): Pro
       customer_id: event.customer?.id ?? null,
       agent_id: event.customer?.agent_id ?? null,
       team_id: event.customer?.team_id ?? null,
-      previous_agent_id: event.previous?.agent_id ?? null,
-      previous_team_id: event.previous?.team_id ?? null,
+      // Without a move, the assignment before is the assignment now: one rule (this one or that one) for every event.
+      previous_agent_id: (event.previous ?? event.customer)?.agent_id ?? null,
+      previous_team_id: (event.previous ?? event.customer)?.team_id ?? null,
       recipient_agent_id: event.recipientAgentId ?? null,
       payload: JSON.stringify(event.data),
       created_at: event.occurredAt.toISOString(),
@@ -78,6 +82,7 @@ export async function recordLiveEvent(trx: Kysely<DB>, event: NewLiveEvent): Pro
     .returning('id')
     .executeTakeFirstOrThrow();
   // Delivered to every listening instance when (and only if) this transaction commits, in commit order.
-  if (isPostgres(trx)) await sql`select pg_notify(${LIVE_CHANNEL}, ${String(row.id)})`.execute(trx);
+  // LISTEN is per database, not per schema: the payload names the schema, and listeners of another ignore it.
+  if (isPostgres(trx)) await sql`select pg_notify(${LIVE_CHANNEL}, current_schema() || ':' || ${String(row.id)})`.execute(trx);
   for (const listener of listeners) listener();
 }

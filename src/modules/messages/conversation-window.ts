@@ -7,3 +7,8 @@ const CONVERSATION_WINDOW_MS = 24 * 60 * 60 * 1000;
 export function isConversationOpen(customer: Pick<CustomerRow, 'last_inbound_at'>, now: Date): boolean {
   return customer.last_inbound_at !== null && now.getTime() - Date.parse(customer.last_inbound_at) < CONVERSATION_WINDOW_MS;
 }
+
+/** When the window closes (or closed): 24 hours after the customer last wrote; null when they never did. */
+export function windowClosesAt(customer: Pick<CustomerRow, 'last_inbound_at'>): string | null {
+  return customer.last_inbound_at === null ? null : new Date(Date.parse(customer.last_inbound_at) + CONVERSATION_WINDOW_MS).toISOString();
+}

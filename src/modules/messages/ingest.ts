@@ -1,8 +1,10 @@
 import type { ChannelEvents, InboundMessage, StatusUpdate } from '../../channels/channel.js';
+import type { CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { recordMessageTime } from '../customers/customers.repository.js';
-import { ensureCustomer } from '../customers/customers.service.js';
+import { changeUserId, customerOfSender, findSender, moveToNewNumber } from '../customers/whatsapp-identity.js';
+import { recordLiveEvent } from '../live/live-events.js';
 import { applyTemplateStatus } from '../templates/templates.service.js';
 import type { OutboundStatus } from './message-status.js';
 import * as repository from './messages.repository.js';
@@ -18,12 +20,37 @@ import { recordMessageEvent } from '../webhooks/domain-events.js';
 /**
  * A customer wrote: the customer is created when unknown (with their WhatsApp profile name), the
  * message stored once, the 24-hour window opened and a closed or solved conversation reopened.
+ * A reaction replaces the customer's earlier reaction to the same message (one each, as WhatsApp
+ * shows them), and an empty one only takes the earlier one back. `user_changed_number` moves the
+ * customer to their new number (see moveToNewNumber).
  */
-export async function receiveMessage(deps: Deps, accountId: string, message: InboundMessage): Promise<void> {
-  const customer = await ensureCustomer(deps, accountId, { customer_phone: message.from, name: message.profileName });
+export async function receiveMessage(deps: Deps, accountId: string, message: InboundMessage): Promise<boolean> {
+  const customer = await customerOfMessage(deps, accountId, message);
+  if (!customer) {
+    deps.logger.warn({ accountId, messageWaId: message.messageWaId }, 'inbound message from a sender with neither a phone number nor a WhatsApp user id; skipped');
+    return false;
+  }
+  const content = message.content ?? null;
+  const reaction = content && 'reaction' in content ? content.reaction : null;
   const sentAt = toStoredTime(message.timestamp);
   const now = toStoredTime(deps.clock.now());
-  await deps.database.db.transaction().execute(async (trx) => {
+  return deps.database.db.transaction().execute(async (trx) => {
+    if (reaction) {
+      const earlier = await repository.listReactionsTo(trx, customer.id, reaction.message_wa_id);
+      // Delivered again, or overtaken by a newer reaction of the customer (WhatsApp delivers at least once, in any order).
+      if (earlier.some((row) => row.message_wa_id === message.messageWaId || row.created_at > sentAt)) return false;
+      await repository.deleteMessages(trx, earlier.map((row) => row.id));
+      for (const row of earlier) {
+        await recordLiveEvent(trx, {
+          accountId,
+          type: 'message.deleted',
+          customer,
+          data: { customer_id: customer.id, message_id: row.id, message_wa_id: row.message_wa_id },
+          occurredAt: deps.clock.now(),
+        });
+      }
+      if (reaction.emoji === '') return false;
+    }
     const inserted = await repository.insertInboundMessage(trx, {
       account_id: accountId,
       customer_id: customer.id,
@@ -36,6 +63,7 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
       media_mime_type: message.media?.mimeType ?? null,
       media_filename: message.media?.filename ?? null,
       template_id: null,
+      content: content && JSON.stringify(content),
       business_phone: message.to,
       status: 'received',
       error_code: null,
@@ -52,7 +80,28 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
         await recordCustomerEvent(deps, trx, customer, 'conversation.status_changed', before);
       }
     }
+    return inserted;
   });
+}
+
+/**
+ * The customer a message is from. A notice that the customer changed their number (or WhatsApp user
+ * id) first moves the customer it is about; one about nobody we know goes to the new number.
+ */
+async function customerOfMessage(deps: Deps, accountId: string, message: InboundMessage): Promise<CustomerRow | undefined> {
+  const sender = { phone: message.from, userId: message.fromUserId ?? null, name: message.profileName ?? message.username ?? null };
+  const system = message.content && 'system' in message.content ? message.content.system : null;
+  if (system?.type === 'user_changed_number' || system?.type === 'customer_changed_number') {
+    const known = await findSender(deps, accountId, { phone: sender.phone, userId: system.previous_user_id ?? sender.userId });
+    if (known && system.new_phone) return (await moveToNewNumber(deps, known, system.new_phone, system.new_user_id ?? null)).customer;
+    if (!known && system.new_phone) return customerOfSender(deps, accountId, { ...sender, phone: system.new_phone, userId: system.new_user_id ?? null });
+    return known ?? customerOfSender(deps, accountId, sender);
+  }
+  if (system?.type === 'user_changed_user_id' && system.new_user_id) {
+    const known = await findSender(deps, accountId, { phone: sender.phone, userId: system.previous_user_id ?? sender.userId });
+    return known ? changeUserId(deps, known, system.new_user_id) : customerOfSender(deps, accountId, { ...sender, userId: system.new_user_id });
+  }
+  return customerOfSender(deps, accountId, sender);
 }
 
 /**
@@ -98,9 +147,11 @@ export async function applyPendingStatuses(deps: Deps, accountId: string, messag
 }
 
 /** The ingest path as channels see it. */
-export function ingestEvents(deps: Deps): ChannelEvents {
+export function ingestEvents(deps: Deps, channel: 'sandbox' | 'cloud_api'): ChannelEvents {
   return {
-    messageReceived: (accountId, message) => receiveMessage(deps, accountId, message),
+    messageReceived: async (accountId, message) => {
+      if (await receiveMessage(deps, accountId, message)) deps.metrics.messagesReceived.inc({ channel, type: message.type });
+    },
     statusChanged: (accountId, update) => applyStatusUpdate(deps, accountId, update),
     templateStatusChanged: (accountId, update) => applyTemplateStatus(deps, accountId, update),
   };

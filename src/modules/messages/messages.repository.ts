@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import type { DB, MessageRow, NewMessageRow } from '../../db/tables.js';
 import { newId } from '../../ids.js';
+import { isPostgres } from '../../jobs/queue.js';
 import { statusesBefore, type OutboundStatus } from './message-status.js';
 
 /** A message with its customer's phone (the other end of the conversation). */
@@ -33,6 +34,33 @@ export async function insertInboundMessage(db: Kysely<DB>, row: NewMessageRow): 
     .returning('id')
     .executeTakeFirst();
   return inserted !== undefined;
+}
+
+/** A customer's reactions (inbound `reaction` messages) to the message `targetWaId`. */
+export async function listReactionsTo(db: Kysely<DB>, customerId: string, targetWaId: string): Promise<Array<{ id: number; message_wa_id: string | null; created_at: string }>> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['id', 'message_wa_id', 'created_at', 'content'])
+    .where('customer_id', '=', customerId)
+    .where('direction', '=', 'inbound')
+    .where('type', '=', 'reaction')
+    .execute();
+  return rows
+    .filter((row) => reactionTargetOf(row.content) === targetWaId)
+    .map(({ id, message_wa_id, created_at }) => ({ id: Number(id), message_wa_id, created_at }));
+}
+
+function reactionTargetOf(content: string | null): string | undefined {
+  if (!content) return undefined;
+  try {
+    return (JSON.parse(content) as { reaction?: { message_wa_id?: string } }).reaction?.message_wa_id;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function deleteMessages(db: Kysely<DB>, ids: number[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('messages').where('id', 'in', ids).execute();
 }
 
 export async function recordWaId(db: Kysely<DB>, id: number, messageWaId: string, at: string): Promise<void> {
@@ -86,6 +114,43 @@ function selectWithPhone(db: Kysely<DB>) {
 export async function findMessageByWaId(db: Kysely<DB>, accountId: string, messageWaId: string): Promise<MessageWithPhone | undefined> {
   const row = await selectWithPhone(db).where('messages.account_id', '=', accountId).where('messages.message_wa_id', '=', messageWaId).executeTakeFirst();
   return row && withNumericId(row);
+}
+
+/** A message as its events tell it: with its customer's phone and assignment, and who sent it (a person's name). */
+export type MessageForEvent = MessageWithPhone & { customer_agent_id: string | null; customer_team_id: string | null; sender_name: string | null };
+
+/** The message with this WhatsApp id, or (a number) this id, as its events tell it. */
+export async function findMessageForEvent(db: Kysely<DB>, accountId: string, message: string | number): Promise<MessageForEvent | undefined> {
+  const row = await selectWithPhone(db)
+    .leftJoin('agents', 'agents.id', 'messages.sender_agent_id')
+    .select(['customers.agent_id as customer_agent_id', 'customers.team_id as customer_team_id', 'agents.name as sender_name'])
+    .where('messages.account_id', '=', accountId)
+    .where(typeof message === 'number' ? 'messages.id' : 'messages.message_wa_id', '=', message)
+    .executeTakeFirst();
+  return row && withNumericId(row);
+}
+
+/**
+ * An outbound message as inserted, with its conversation's assignment (read in the same transaction;
+ * on PostgreSQL the customer row is share-locked, so an assignment under way is waited for, not missed)
+ * and the name of the person who sent it.
+ */
+export async function insertOutboundMessageForEvent(db: Kysely<DB>, row: NewMessageRow): Promise<MessageForEvent> {
+  let conversation = db
+    .selectFrom('customers')
+    .select(['customers.phone', 'customers.agent_id', 'customers.team_id'])
+    .select((eb) =>
+      eb
+        .selectFrom('agents')
+        .select('agents.name')
+        .where('agents.id', '=', row.sender_agent_id ?? null)
+        .as('sender_name'),
+    )
+    .where('customers.id', '=', row.customer_id);
+  if (isPostgres(db)) conversation = conversation.forShare('customers');
+  const customer = await conversation.executeTakeFirstOrThrow();
+  const inserted = await db.insertInto('messages').values(row).returningAll().executeTakeFirstOrThrow();
+  return { ...withNumericId(inserted), customer_phone: customer.phone, customer_agent_id: customer.agent_id, customer_team_id: customer.team_id, sender_name: customer.sender_name };
 }
 
 // get-conversation's two queries: compiled once.

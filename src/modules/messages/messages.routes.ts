@@ -50,7 +50,7 @@ const CONTACT_INVALID = 'Failed to add customer due to invalid input';
 const WINDOW_NOTE = 'Needs an open 24-hour window (see is-active-conv); `name`, `email`, `source` and `bot_token` are accepted and ignored.';
 
 /** Files of send-media-message: checked (name, content, size) and staged while they stream in. */
-const mediaUploads: FileUploads<MediaUpload> = {
+export const mediaUploads: FileUploads<MediaUpload> = {
   maxFileBytes: Math.max(...Object.values(MAX_MEDIA_BYTES)) + 1,
   receive: async (file, deps) => {
     try {
@@ -64,20 +64,37 @@ const mediaUploads: FileUploads<MediaUpload> = {
   release: (upload, deps) => deps.media.discard(upload.staged),
 };
 
-const templateErrors = [
-  phoneRequired,
-  { status: 400, message: TEMPLATE_ID_REQUIRED },
+/** What a send of an approved template is refused with, whoever sends it (the Mumble API, a person in the inbox). */
+export const templateSendErrors = [
   { status: 400, message: TEMPLATE_NOT_APPROVED },
   { status: 400, message: VARIABLES_MISMATCH },
   { status: 400, message: BUTTON_VARIABLES_MISMATCH },
-  { status: 400, message: INVALID_VARIABLES },
   { status: 400, message: MEDIA_LINK_INVALID },
+  { status: 404, message: TEMPLATE_NOT_FOUND },
+  { status: 500, message: SEND_TEMPLATE_FAILED },
+];
+
+/** What a send of media is refused with, whoever sends it. */
+export const mediaSendErrors = [
+  { status: 400, message: FILE_OR_URL_REQUIRED },
+  { status: 400, message: 'Unsupported file type: .xyz' },
+  { status: 400, message: 'File content does not match its extension: .png' },
+  { status: 400, message: MEDIA_LINK_INVALID },
+  conversationClosed,
+  { status: 413, message: 'File too large: image files are limited to 5 MB' },
+  { status: 500, message: SEND_MEDIA_FAILED },
+  { status: 500, message: MEDIA_UPLOAD_FAILED },
+];
+
+const templateErrors = [
+  phoneRequired,
+  { status: 400, message: TEMPLATE_ID_REQUIRED },
+  { status: 400, message: INVALID_VARIABLES },
   { status: 400, message: CONTACT_INVALID },
   messagingDisabled,
   customerNotFound,
-  { status: 404, message: TEMPLATE_NOT_FOUND },
   { status: 404, message: 'Bot not found.' },
-  { status: 500, message: SEND_TEMPLATE_FAILED },
+  ...templateSendErrors,
 ];
 
 const TEMPLATE_NOTE =
@@ -95,6 +112,7 @@ export const messagingEndpoints = [
     description: WINDOW_NOTE,
     input: sendTextInput,
     invalidInput: MISSING_PARAMETERS,
+    missingParameters: MISSING_PARAMETERS,
     output: sentReply,
     messaging: true,
     example: { request: { customer_phone: '972501234567', text: 'Hello!' }, response: { success: true, id: 1, message_wa_id: 'wamid.abc123' } },
@@ -123,19 +141,7 @@ export const messagingEndpoints = [
       request: { customer_phone: '972501234567', media_url: 'https://example.com/photo.jpg', caption: 'Check this out!', filename: 'photo.jpg' },
       response: { success: true, id: 1, message_wa_id: 'wamid.abc123' },
     },
-    errors: [
-      { status: 400, message: FILE_OR_URL_REQUIRED },
-      { status: 400, message: MEDIA_PHONE_REQUIRED },
-      { status: 400, message: 'Unsupported file type: .xyz' },
-      { status: 400, message: 'File content does not match its extension: .png' },
-      { status: 400, message: MEDIA_LINK_INVALID },
-      { status: 400, message: CAPTION_TOO_LONG },
-      conversationClosed,
-      messagingDisabled,
-      { status: 413, message: 'File too large: image files are limited to 5 MB' },
-      { status: 500, message: SEND_MEDIA_FAILED },
-      { status: 500, message: MEDIA_UPLOAD_FAILED },
-    ],
+    errors: [...mediaSendErrors, { status: 400, message: MEDIA_PHONE_REQUIRED }, { status: 400, message: CAPTION_TOO_LONG }, messagingDisabled],
     handler: async (input, { deps, account }) => messages.sendMedia(deps, account, input),
   }),
   defineEndpoint({

@@ -1,5 +1,6 @@
 import { ChannelError, type Channel, type MediaSource, type SendResult } from '../../channels/channel.js';
-import type { Account, CustomerRow, NewMessageRow } from '../../db/tables.js';
+import type { Kysely } from 'kysely';
+import type { Account, CustomerRow, DB, NewMessageRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
@@ -14,7 +15,9 @@ import { ensureCustomer, findCustomer, requireCustomer } from '../customers/cust
 import { MEDIA_LINK_INVALID } from '../templates/templates.schema.js';
 import { requireTemplate, templateContent } from '../templates/templates.service.js';
 import { isConversationOpen } from './conversation-window.js';
+import { recordLiveEvent } from '../live/live-events.js';
 import { applyPendingStatuses } from './ingest.js';
+import { messageCreated, messageStatusChanged } from './message-live-events.js';
 import * as repository from './messages.repository.js';
 import {
   CONVERSATION_CLOSED,
@@ -38,6 +41,11 @@ export type SentMessage = { id: number; message_wa_id: string | null };
 /** What a new outbound message row holds besides its bookkeeping. */
 type MessageContent = Pick<NewMessageRow, 'type' | 'text'> &
   Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'sender_type' | 'sender_agent_id'>>;
+
+/** Who sends a message: the Mumble API unless told (a person in the inbox: `agent` with their id; a bot; a campaign). */
+export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>>;
+
+const API_SENDER: MessageSender = { sender_type: 'api', sender_agent_id: null };
 
 function requireMessagingEnabled(account: Account): void {
   if (!account.messaging_enabled) throw new ApiError(401, MESSAGING_DISABLED);
@@ -68,20 +76,26 @@ async function deliver(
   const { db } = deps.database;
   const channel = await deps.channels.forAccount(account);
   const createdAt = now(deps);
-  const id = await repository.insertOutboundMessage(db, {
-    // Sent through the Mumble API unless the caller says who sent it (a person in the inbox, a bot, a campaign).
-    sender_type: 'api',
-    ...content,
-    account_id: account.id,
-    customer_id: customer.id,
-    message_wa_id: null,
-    direction: 'outbound',
-    business_phone: channel.phoneNumber,
-    status: 'pending',
-    error_code: null,
-    error_title: null,
-    created_at: createdAt,
-    updated_at: createdAt,
+  // The inbox hears of the message when it is committed, as it will be sent.
+  const id = await db.transaction().execute(async (trx) => {
+    const message = await repository.insertOutboundMessageForEvent(trx, {
+      // Sent through the Mumble API unless the caller says who sent it (a person in the inbox, a bot, a campaign).
+      sender_type: 'api',
+      ...content,
+      account_id: account.id,
+      customer_id: customer.id,
+      message_wa_id: null,
+      direction: 'outbound',
+      business_phone: channel.phoneNumber,
+      status: 'pending',
+      error_code: null,
+      error_title: null,
+      created_at: createdAt,
+      updated_at: createdAt,
+    });
+    const assignment = { id: customer.id, agent_id: message.customer_agent_id, team_id: message.customer_team_id };
+    await recordLiveEvent(trx, { ...messageCreated(assignment, message), accountId: account.id, occurredAt: deps.clock.now() });
+    return message.id;
   });
   // WhatsApp must not deliver a message whose record a power cut could still take away.
   await deps.database.durable();
@@ -93,11 +107,11 @@ async function deliver(
     deps.logger.warn({ err: error, messageId: id, disposition: reason.disposition }, 'the channel did not take a message');
     if (reason.disposition === 'queued' || reason.disposition === 'unknown') {
       // Not failed: the channel sends it later (queued), or a status will tell whether it went (unknown).
-      await repository.notePendingError(db, id, reason.code, reason.title, now(deps));
+      await notePendingReason(deps, account.id, id, reason.code, reason.title);
       if (reason.disposition === 'queued') return { id, message_wa_id: null };
       throw new ApiError(500, failure);
     }
-    await repository.markFailed(db, id, reason.code, reason.title, now(deps));
+    await markSendFailed(deps, account.id, id, reason.code, reason.title);
     deps.metrics.sendFailures.inc({ channel: account.channel_type, code: String(reason.code ?? 'none') });
     if (reason.disposition === 'window_closed') throw badRequest(CONVERSATION_CLOSED);
     throw new ApiError(500, failure);
@@ -111,10 +125,31 @@ async function deliver(
   return { id, message_wa_id: result.messageWaId };
 }
 
-export async function sendText(deps: Deps, account: Account, input: SendTextInput): Promise<SentMessage> {
+/** Changes an outbound message's status (`change`) and tells the inbox (`message.status`), in one transaction. */
+async function changeSendStatus(deps: Deps, accountId: string, messageId: number, change: (trx: Kysely<DB>) => Promise<void>): Promise<void> {
+  await deps.database.db.transaction().execute(async (trx) => {
+    await change(trx);
+    const row = await repository.findMessageForEvent(trx, accountId, messageId);
+    if (!row) return;
+    const assignment = { id: row.customer_id, agent_id: row.customer_agent_id, team_id: row.customer_team_id };
+    await recordLiveEvent(trx, { ...messageStatusChanged(assignment, row), accountId, occurredAt: deps.clock.now() });
+  });
+}
+
+/** A send the channel (or a retry of it) refused for good: `failed`, with the reason. */
+export async function markSendFailed(deps: Deps, accountId: string, messageId: number, code: number | null, title: string): Promise<void> {
+  await changeSendStatus(deps, accountId, messageId, (trx) => repository.markFailed(trx, messageId, code, title, now(deps)));
+}
+
+/** Why a message is still `pending`: the channel holds it back (a rate limit), or its outcome is not known yet. */
+export async function notePendingReason(deps: Deps, accountId: string, messageId: number, code: number | null, title: string): Promise<void> {
+  await changeSendStatus(deps, accountId, messageId, (trx) => repository.notePendingError(trx, messageId, code, title, now(deps)));
+}
+
+export async function sendText(deps: Deps, account: Account, input: SendTextInput, sender = API_SENDER): Promise<SentMessage> {
   requireMessagingEnabled(account);
   const customer = await requireOpenConversation(deps, account.id, input.customer_phone);
-  return deliver(deps, account, customer, { type: 'text', text: input.text }, (channel, messageId) => channel.sendText({ messageId, to: customer.phone, text: input.text }), SEND_TEXT_FAILED);
+  return deliver(deps, account, customer, { type: 'text', text: input.text, ...sender }, (channel, messageId) => channel.sendText({ messageId, to: customer.phone, text: input.text }), SEND_TEXT_FAILED);
 }
 
 interface MediaToSend {
@@ -132,7 +167,7 @@ function mediaToSend(input: SendMediaInput): MediaToSend {
   return { type: requireMediaType(linkExtension(input.media_url, input.filename)), source: { link: input.media_url } };
 }
 
-export async function sendMedia(deps: Deps, account: Account, input: SendMediaInput): Promise<SentMessage> {
+export async function sendMedia(deps: Deps, account: Account, input: SendMediaInput, sender = API_SENDER): Promise<SentMessage> {
   const { type, source, upload } = mediaToSend(input);
   if (!input.customer_phone) throw badRequest(MEDIA_PHONE_REQUIRED);
   requireMessagingEnabled(account);
@@ -151,6 +186,7 @@ export async function sendMedia(deps: Deps, account: Account, input: SendMediaIn
       media_key: upload?.staged.key ?? null,
       media_mime_type: type.mimeType,
       media_filename: filename,
+      ...sender,
     },
     (channel, messageId) => channel.sendMedia({ messageId, to: customer.phone, kind: type.kind, source, caption, filename }),
     SEND_MEDIA_FAILED,
@@ -161,7 +197,7 @@ export async function sendMedia(deps: Deps, account: Account, input: SendMediaIn
  * An approved template, to a customer or to a phone that becomes one (from the request's name,
  * email, source and bot_token). Needs no open window: this is how a conversation starts.
  */
-export async function sendTemplate(deps: Deps, account: Account, input: SendTemplateInput): Promise<SentMessage> {
+export async function sendTemplate(deps: Deps, account: Account, input: SendTemplateInput, sender = API_SENDER): Promise<SentMessage> {
   requireMessagingEnabled(account);
   if (!isValidPhone(input.customer_phone)) throw notFound(CUSTOMER_NOT_FOUND);
   const template = await requireTemplate(deps, account.id, input.template_id);
@@ -177,7 +213,7 @@ export async function sendTemplate(deps: Deps, account: Account, input: SendTemp
     deps,
     account,
     customer,
-    { type: 'template', text: renderedText, template_id: templateId, media_url: message.headerMedia?.link ?? null },
+    { type: 'template', text: renderedText, template_id: templateId, media_url: message.headerMedia?.link ?? null, ...sender },
     (channel, messageId) => channel.sendTemplate({ messageId, to: customer.phone, ...message }),
     SEND_TEMPLATE_FAILED,
   );

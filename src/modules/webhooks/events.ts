@@ -3,6 +3,7 @@ import { preparedQuery } from '../../db/prepared.js';
 import type { DB } from '../../db/tables.js';
 import { newId } from '../../ids.js';
 import { enqueueJob, isPostgres } from '../../jobs/queue.js';
+import { recordLiveEvent, type LiveEventDraft } from '../live/live-events.js';
 
 /** Every event a subscription can ask for. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -39,9 +40,10 @@ const activeSubscriptions = preparedQuery((db, accountId: string) =>
 
 /**
  * The outbox: records an event and one delivery job per active subscription of the account that asks
- * for its type, in the caller's transaction `trx`, so the event exists exactly when the change that
- * caused it commits. Call it after the statement that changed (and so locked) the row the event is
- * about.
+ * for its type, and the inbox's live events of the same change (`live`: every change a webhook hears
+ * of, the inbox hears of too; none for template events), in the caller's transaction `trx`, so the
+ * events exist exactly when the change that caused them commits. Call it after the statement that
+ * changed (and so locked) the row the event is about.
  *
  * `data` uses the API's record field names. `orderingKey` (the customer's id for customer and
  * message events) orders deliveries: a subscription receives the events of one key in the order
@@ -57,14 +59,16 @@ export async function recordEvent(
   data: unknown,
   orderingKey: string | null,
   occurredAt: Date,
+  live: LiveEventDraft[],
 ): Promise<RecordedEvent | undefined> {
-  return recordEventIfWanted(trx, accountId, type, () => data, orderingKey, occurredAt);
+  return recordEventIfWanted(trx, accountId, type, () => data, orderingKey, occurredAt, live);
 }
 
 /**
  * recordEvent with the event's data built by `build` only once a subscription is known to want the
  * event: building it may read the database, and most accounts have no subscription. When `build`
- * gives undefined, there is no event after all and nothing is stored.
+ * gives undefined, there is no webhook event after all and nothing is stored for webhooks. The live
+ * events are recorded whatever the subscriptions (small, built by the caller from what it has).
  */
 export async function recordEventIfWanted(
   trx: Kysely<DB>,
@@ -73,7 +77,9 @@ export async function recordEventIfWanted(
   build: () => unknown,
   orderingKey: string | null,
   occurredAt: Date,
+  live: LiveEventDraft[],
 ): Promise<RecordedEvent | undefined> {
+  for (const event of live) await recordLiveEvent(trx, { ...event, accountId, occurredAt });
   const subscriptions = await activeSubscriptions(trx, accountId);
   const wanted = subscriptions.filter((subscription) => (JSON.parse(subscription.events) as string[]).includes(type));
   if (wanted.length === 0) return undefined;

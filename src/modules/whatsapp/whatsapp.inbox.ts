@@ -16,12 +16,13 @@ export type ReceivedWebhook = { kind: 'stored' | 'duplicate'; id: string | null 
 
 /**
  * Jobs of one customer run in order (their messages, then their statuses); different customers run
- * side by side. A delivery names its customer in `messages[].from` or `statuses[].recipient_id`;
- * template updates are grouped by WhatsApp Business Account.
+ * side by side. A delivery names its customer in `messages[].from_user_id` (their business-scoped
+ * user id, the one name WhatsApp gives whether or not it withholds the number), `messages[].from`
+ * or `statuses[].recipient_id`; template updates are grouped by WhatsApp Business Account.
  */
 export function groupKeyOf(parsed: ParsedWebhook): string | null {
   for (const event of parsed.events) {
-    if (event.kind === 'message') return `whatsapp:${event.phoneNumberId}:${event.message.from}`;
+    if (event.kind === 'message') return `whatsapp:${event.phoneNumberId}:${event.message.userId ?? event.message.from}`;
     if (event.kind === 'status' && event.status.recipientId) return `whatsapp:${event.phoneNumberId}:${event.status.recipientId.replace(/\D+/g, '')}`;
     if (event.kind === 'template_status' && event.wabaId) return `whatsapp-templates:${event.wabaId}`;
   }

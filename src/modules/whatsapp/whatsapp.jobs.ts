@@ -10,7 +10,7 @@ import {
 import { GraphRequestError, MediaTooLargeError } from '../../channels/cloud-api/graph-client.js';
 import { classifyStatusError } from '../../channels/cloud-api/graph-errors.js';
 import type { CloudApiRuntime } from '../../channels/cloud-api/runtime.js';
-import { parseWebhook, type InboundMessage as MetaMessage, type Referral, type WebhookEvent } from '../../channels/cloud-api/webhook-parser.js';
+import { contentOf, parseWebhook, type InboundMessage as MetaMessage, type Referral, type WebhookEvent } from '../../channels/cloud-api/webhook-parser.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import type { JobHandler } from '../../jobs/worker.js';
@@ -19,6 +19,7 @@ import { isValidPhone } from '../../phone.js';
 import { recordMessageTime } from '../customers/customers.repository.js';
 import { applyPendingStatuses, ingestEvents } from '../messages/ingest.js';
 import * as messages from '../messages/messages.repository.js';
+import { markSendFailed, notePendingReason } from '../messages/messages.service.js';
 import { WEBHOOK_JOB } from './whatsapp.inbox.js';
 import * as repository from './whatsapp.repository.js';
 import { applyReferralAttribution, credentialsOrDisconnected, markChannelDisconnected, type ChannelCredentials } from './whatsapp.service.js';
@@ -97,7 +98,7 @@ export class WebhookProcessor {
     private readonly runtime: CloudApiRuntime,
     events?: ChannelEvents,
   ) {
-    this.events = events ?? ingestEvents(deps);
+    this.events = events ?? ingestEvents(deps, 'cloud_api');
   }
 
   async processInboxEvent(inboxId: string): Promise<WebhookProcessing | null> {
@@ -161,26 +162,25 @@ export class WebhookProcessor {
 
   private async receive(channel: ChannelCredentials, message: MetaMessage): Promise<void> {
     const { db } = this.deps.database;
-    if (!isValidPhone(message.from)) {
-      this.deps.logger.warn({ accountId: channel.accountId, wamid: message.wamid }, 'inbound message from a sender that is no phone number; skipped');
-      return;
-    }
     // Meta delivers at least once: a message we have is not downloaded or stored again.
     if (await messages.findMessageByWaId(db, channel.accountId, message.wamid)) return;
     // Without a readable token (OPENMUMBLE_SECRET_KEY changed or missing) media cannot be had.
     const media = message.media && channel.accessToken ? await this.download(channel, message) : null;
     const inbound: InboundMessage = {
       messageWaId: message.wamid,
-      from: message.from,
+      from: message.from && isValidPhone(message.from) ? message.from : null,
+      fromUserId: message.userId,
+      username: message.username,
       to: channel.displayPhoneNumber,
       profileName: message.profileName,
       type: message.type,
       text: message.text ?? (media === null && message.media ? '[media not available]' : null),
       media,
       timestamp: new Date((message.timestamp || Math.floor(this.deps.clock.now().getTime() / 1000)) * 1000),
+      content: contentOf(message),
     };
     await this.events.messageReceived(channel.accountId, inbound);
-    if (message.referral) await applyReferralAttribution(this.deps, channel.accountId, message.from, attributionFromReferral(message.referral));
+    if (message.referral) await applyReferralAttribution(this.deps, channel.accountId, { phone: inbound.from, userId: message.userId }, attributionFromReferral(message.referral));
   }
 
   /**
@@ -276,7 +276,7 @@ export function sendRetryJobHandler(deps: Deps, runtime: CloudApiRuntime): JobHa
       const channel = channelRow && credentialsOrDisconnected(deps, channelRow);
       if (!channel || channel.status !== 'connected') {
         const reason = channel ? `WhatsApp channel is disconnected: ${channel.statusReason ?? 'reconnect it'}` : 'The account left the WhatsApp Cloud API before the message was sent';
-        await messages.markFailed(db, payload.messageId, null, reason, now());
+        await markSendFailed(deps, payload.accountId, payload.messageId, null, reason);
         return;
       }
       try {
@@ -291,15 +291,15 @@ export function sendRetryJobHandler(deps: Deps, runtime: CloudApiRuntime): JobHa
         if (!(error instanceof GraphRequestError)) throw error;
         const failure = await failureToError(deps, payload.accountId, error.failure);
         if (failure.disposition === 'queued' && job.attempts < SEND_RETRY_MAX_ATTEMPTS) {
-          await messages.notePendingError(db, payload.messageId, failure.code, `${failure.title} (retrying)`, now());
+          await notePendingReason(deps, payload.accountId, payload.messageId, failure.code, `${failure.title} (retrying)`);
           return { retryAt: new Date(deps.clock.now().getTime() + sendRetryDelayMs(job.attempts + 1)), error: failure.title };
         }
         if (failure.disposition === 'unknown') {
           // Never sent twice: the status webhook (with our callback data) will tell what happened.
-          await messages.notePendingError(db, payload.messageId, null, failure.title, now());
+          await notePendingReason(deps, payload.accountId, payload.messageId, null, failure.title);
           return;
         }
-        await messages.markFailed(db, payload.messageId, failure.code, failure.title, now());
+        await markSendFailed(deps, payload.accountId, payload.messageId, failure.code, failure.title);
       }
     },
   };

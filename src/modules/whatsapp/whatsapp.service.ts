@@ -7,6 +7,7 @@ import { ApiError, badRequest, conflict } from '../../errors.js';
 import { isValidPhone, normalizePhone } from '../../phone.js';
 import { requireAccount } from '../accounts/accounts.service.js';
 import { customerRecordIn, recordCustomerEvent } from '../customers/customer-events.js';
+import { findSender, type WhatsAppSender } from '../customers/whatsapp-identity.js';
 import * as repository from './whatsapp.repository.js';
 import type { WhatsAppChannelRow } from './whatsapp.repository.js';
 
@@ -216,9 +217,11 @@ export async function checkSecretKeyForStoredChannels(deps: Deps): Promise<strin
  * A click-to-WhatsApp ad's referral becomes the customer's attribution (last touch), in one
  * transaction with its customer.updated event.
  */
-export async function applyReferralAttribution(deps: Deps, accountId: string, phone: string, fields: Record<string, string>): Promise<void> {
+export async function applyReferralAttribution(deps: Deps, accountId: string, sender: Pick<WhatsAppSender, 'phone' | 'userId'>, fields: Record<string, string>): Promise<void> {
+  const found = await findSender(deps, accountId, sender);
+  if (!found) return;
   await deps.database.db.transaction().execute(async (trx) => {
-    const customer = await trx.selectFrom('customers').select(['id', 'account_id', 'attribution', 'source']).where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst();
+    const customer = await trx.selectFrom('customers').select(['id', 'account_id', 'attribution', 'source']).where('account_id', '=', accountId).where('id', '=', found.id).executeTakeFirst();
     if (!customer) return;
     const before = await customerRecordIn(trx, customer);
     await repository.mergeAttribution(trx, customer, fields, toStoredTime(deps.clock.now()));
