@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from './app.js';
 import { startBackgroundWork } from './background.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { migrateToLatest } from './db/database.js';
+import { migrateToLatest, sqliteFileOf } from './db/database.js';
 import { DatabaseInUseError, lockSqliteDatabase, type ServerLock } from './db/server-lock.js';
 import { closeDeps, createDeps, type Deps } from './deps.js';
 import { ensureDefaultAccount } from './modules/accounts/accounts.service.js';
@@ -34,12 +33,6 @@ function printFirstStartKey(url: string, key: string, out: NodeJS.WritableStream
       '',
     ].join('\n'),
   );
-}
-
-/** The SQLite file of a `sqlite:` DATABASE_URL (null for PostgreSQL and for `sqlite::memory:`). */
-function sqliteFileOf(databaseUrl: string): string | null {
-  const path = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
-  return path === null || path === ':memory:' ? null : resolve(path);
 }
 
 /** DATABASE_URL as it may be shown: without the user and password. */
@@ -106,6 +99,7 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     // Connected WhatsApp numbers whose tokens cannot be decrypted: stop now, not at the first send.
     const missingKey = await checkSecretKeyForStoredChannels(deps);
     if (missingKey) throw new ConfigError(missingKey);
+    await sealPlainWebhookSecrets(deps);
     const created = await ensureDefaultAccount(deps, config.OPENMUMBLE_API_KEY);
     // The key is about to be shown: it must survive a power cut.
     await deps.database.durable();

@@ -1,10 +1,12 @@
-import { afterEach, expect, it } from 'vitest';
+import SQLite from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCliWith } from './cli-run.js';
 import { JobWorker } from '../src/jobs/worker.js';
 import { createWebhookDelivery } from '../src/modules/webhooks/delivery.js';
 import { sealPlainWebhookSecrets } from '../src/modules/secrets/secrets.service.js';
-import { CHANNEL_TOKEN, isSealed, KeyRing, TokenCipher } from '../src/secrets/secret-box.js';
-import { createSecondInstance, createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { CHANNEL_TOKEN, isSealed, KeyRing, TokenCipher, WEBHOOK_SECRET } from '../src/secrets/secret-box.js';
+import { createScratchDatabase, createSecondInstance, createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
+import { startServerProcess } from './processes.js';
 import { startReceiver, verifyStandardWebhook, type Receiver } from './webhooks-receiver.js';
 
 /** Webhook signing secrets and WhatsApp tokens at rest, and `openmumble secrets rotate`. */
@@ -98,3 +100,45 @@ describeEachDatabase('secrets at rest', (kind) => {
     expect(await storedSecret(webhook.id)).toBe(before);
   });
 });
+
+describe('a server start with OPENMUMBLE_SECRET_KEY', () => {
+  it('seals the webhook secrets stored in clear before the key was set', async () => {
+    const database = await createScratchDatabase('sqlite');
+    const apiKey = `om_live_${'sealatstartuptest'.repeat(3)}`;
+    const env = { DATABASE_URL: database.url, OPENMUMBLE_API_KEY: apiKey, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' };
+    try {
+      const before = await startServerProcess({ env });
+      const added = await fetch(`${before.url}/mumbleapi/add-webhook`, {
+        method: 'POST',
+        headers: { 'mumble-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }),
+      });
+      const { secret } = ((await added.json()) as { webhook: { secret: string } }).webhook;
+      await before.stop();
+      const stored = () => {
+        const db = new SQLite(database.url.slice('sqlite:'.length), { readonly: true });
+        try {
+          return (db.prepare('select secret from webhook_subscriptions').get() as { secret: string }).secret;
+        } finally {
+          db.close();
+        }
+      };
+      expect(stored()).toBe(secret);
+      const after = await startServerProcess({ env: { ...env, OPENMUMBLE_SECRET_KEY: NEW_KEY } });
+      await after.stop();
+      expect(isSealed(stored())).toBe(true);
+      expect(new KeyRing({ OPENMUMBLE_SECRET_KEY: NEW_KEY }, WEBHOOK_SECRET, 'x').decrypt(stored(), (await accountOf(database.url))!)).toBe(secret);
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
+});
+
+async function accountOf(url: string): Promise<string | undefined> {
+  const db = new SQLite(url.slice('sqlite:'.length), { readonly: true });
+  try {
+    return (db.prepare('select account_id from webhook_subscriptions').get() as { account_id: string } | undefined)?.account_id;
+  } finally {
+    db.close();
+  }
+}

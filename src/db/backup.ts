@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { sqliteFileOf } from './database.js';
 
 /**
  * Online backup and restore of an embedded (SQLite) database with SQLite's backup API: a consistent
@@ -10,13 +11,14 @@ import SQLite from 'better-sqlite3';
 
 export class BackupError extends Error {}
 
-export function sqliteFileOf(databaseUrl: string): string {
+/** The file a backup or restore works on; PostgreSQL and in-memory databases are refused with the reason. */
+export function backupFileOf(databaseUrl: string): string {
   if (!databaseUrl.startsWith('sqlite:')) {
     throw new BackupError('backup and restore work on SQLite databases; for PostgreSQL use pg_dump and pg_restore (docs/operations.md)');
   }
-  const path = databaseUrl.slice('sqlite:'.length);
-  if (path === ':memory:') throw new BackupError('an in-memory database has nothing to back up');
-  return resolve(path);
+  const file = sqliteFileOf(databaseUrl);
+  if (file === null) throw new BackupError('an in-memory database has nothing to back up');
+  return file;
 }
 
 /**

@@ -41,6 +41,12 @@ export interface DatabaseOptions {
 
 const ALWAYS_DURABLE = () => Promise.resolve();
 
+/** The SQLite file of a `sqlite:` DATABASE_URL (null for PostgreSQL and for `sqlite::memory:`). */
+export function sqliteFileOf(databaseUrl: string): string | null {
+  const path = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
+  return path === null || path === ':memory:' ? null : resolve(path);
+}
+
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   // PostgreSQL acknowledges a commit once its WAL is flushed: durable as soon as it returns.
   const { db, durable, close } = url.startsWith('sqlite:')
