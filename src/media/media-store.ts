@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Database } from '../db/database.js';
 import { newId } from '../ids.js';
 
 /** A file written to the staging area: invisible until committed, removed when discarded. */
@@ -88,4 +89,14 @@ export class DirectoryMediaStore implements MediaStore {
     await new Promise<void>((ready, fail) => stream.once('open', () => ready()).once('error', fail));
     return stream;
   }
+}
+
+/**
+ * Removes files whose rows a committed change deleted (or unlinked), once that change is durable: a
+ * file goes only when no row that a crash could bring back still names it.
+ */
+export async function removeUnreferencedFiles(database: Pick<Database, 'durable'>, media: MediaStore, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await database.durable();
+  for (const key of keys) await media.remove(key);
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Account } from '../../db/tables.js';
+import type { Account, ApiKeyRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { notFound } from '../../errors.js';
 import { newId, randomToken } from '../../ids.js';
+import { removeUnreferencedFiles } from '../../media/media-store.js';
+import { mediaKeysOf } from '../messages/messages.repository.js';
 import * as repository from './accounts.repository.js';
 
 /** `om_live_` + base64url of 32 random bytes (256 bits). */
@@ -47,7 +49,14 @@ export async function requireAccount(deps: Deps, id: string): Promise<Account> {
 /** Creates a key for the account; `key` lets a scripted install choose it (OPENMUMBLE_API_KEY). */
 export async function createApiKey(deps: Deps, accountId: string, name: string, key = generateApiKey()): Promise<NewApiKey> {
   await requireAccount(deps, accountId);
-  const row = {
+  const row = apiKeyRow(deps, accountId, name, key);
+  await repository.insertApiKey(deps.database.db, row);
+  return shownOnce(row, key);
+}
+
+/** The stored form of a new key: its hash and a prefix to recognise it by, never the key. */
+function apiKeyRow(deps: Deps, accountId: string, name: string, key: string): ApiKeyRow {
+  return {
     id: newId(),
     account_id: accountId,
     name,
@@ -57,9 +66,9 @@ export async function createApiKey(deps: Deps, accountId: string, name: string, 
     last_used_at: null,
     revoked_at: null,
   };
-  await repository.insertApiKey(deps.database.db, row);
-  return { id: row.id, name, key, prefix: row.key_prefix, created_at: row.created_at };
 }
+
+const shownOnce = (row: ApiKeyRow, key: string): NewApiKey => ({ id: row.id, name: row.name, key, prefix: row.key_prefix, created_at: row.created_at });
 
 export async function listApiKeys(deps: Deps, accountId: string) {
   await requireAccount(deps, accountId);
@@ -75,12 +84,12 @@ export async function rotateApiKey(deps: Deps, id: string): Promise<NewApiKey> {
   const old = await repository.findApiKey(deps.database.db, id);
   if (!old || old.revoked_at !== null) throw notFound('API key not found');
   const key = generateApiKey();
-  const row = { id: newId(), account_id: old.account_id, name: old.name, key_hash: hashApiKey(key), key_prefix: key.slice(0, KEY_PREFIX.length + 4), created_at: toStoredTime(deps.clock.now()), last_used_at: null, revoked_at: null };
+  const row = apiKeyRow(deps, old.account_id, old.name, key);
   await deps.database.db.transaction().execute(async (trx) => {
     await repository.insertApiKey(trx, row);
     await repository.revokeApiKey(trx, id, row.created_at);
   });
-  return { id: row.id, name: row.name, key, prefix: row.key_prefix, created_at: row.created_at };
+  return shownOnce(row, key);
 }
 
 /**
@@ -90,13 +99,11 @@ export async function rotateApiKey(deps: Deps, id: string): Promise<NewApiKey> {
 export async function deleteAccount(deps: Deps, id: string): Promise<{ mediaFiles: number }> {
   await requireAccount(deps, id);
   const keys = await deps.database.db.transaction().execute(async (trx) => {
-    const media = await trx.selectFrom('messages').select('media_key').where('account_id', '=', id).where('media_key', 'is not', null).execute();
+    const media = await mediaKeysOf(trx, 'account_id', id);
     await trx.deleteFrom('accounts').where('id', '=', id).execute();
-    return media.map((row) => row.media_key!);
+    return media;
   });
-  // After the commit: a file is removed only once nothing can name it any more.
-  await deps.database.durable();
-  for (const key of keys) await deps.media.remove(key);
+  await removeUnreferencedFiles(deps.database, deps.media, keys);
   return { mediaFiles: keys.length };
 }
 

@@ -5,6 +5,8 @@ import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
 import { readPage } from '../../http/fields.js';
 import { newId } from '../../ids.js';
+import { removeUnreferencedFiles } from '../../media/media-store.js';
+import { mediaKeysOf } from '../messages/messages.repository.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
 import { recordLiveEvent } from '../live/live-events.js';
@@ -238,16 +240,14 @@ export async function deleteCustomer(deps: Deps, accountId: string, phone: strin
     await repository.lockAccount(trx, dialect, accountId);
     const customer = await requireCustomer(trx, accountId, phone);
     const names = Object.keys(JSON.parse(customer.custom_fields) as CustomFields);
-    const media = await trx.selectFrom('messages').select('media_key').where('customer_id', '=', customer.id).where('media_key', 'is not', null).execute();
+    const media = await mediaKeysOf(trx, 'customer_id', customer.id);
     await repository.adjustCustomFieldCounts(trx, accountId, new Map(names.map((name) => [name, -1])));
     await repository.deleteCustomer(trx, accountId, customer.id);
     await repository.adjustCustomersCount(trx, accountId, -1);
     await recordLiveEvent(trx, { accountId, type: 'customer.deleted', customer, data: { customer_id: customer.id }, occurredAt: deps.clock.now() });
-    return media.map((row) => row.media_key!);
+    return media;
   });
-  // Once nothing names them any more, durably.
-  await deps.database.durable();
-  for (const key of mediaKeys) await deps.media.remove(key);
+  await removeUnreferencedFiles(deps.database, deps.media, mediaKeys);
 }
 
 export async function getCustomer(deps: Deps, accountId: string, phone: string): Promise<CustomerRecord> {

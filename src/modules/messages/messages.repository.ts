@@ -211,3 +211,9 @@ export async function listPendingStatuses(db: Kysely<DB>, accountId: string, mes
 export async function deletePendingStatuses(db: Kysely<DB>, ids: string[]): Promise<void> {
   if (ids.length > 0) await db.deleteFrom('pending_statuses').where('id', 'in', ids).execute();
 }
+
+/** The stored files of an account's or a customer's messages (to remove once those rows are gone). */
+export async function mediaKeysOf(db: Kysely<DB>, owner: 'account_id' | 'customer_id', id: string): Promise<string[]> {
+  const rows = await db.selectFrom('messages').select('media_key').where(owner, '=', id).where('media_key', 'is not', null).execute();
+  return rows.map((row) => row.media_key!);
+}

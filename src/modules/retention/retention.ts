@@ -3,6 +3,7 @@ import type { DB } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
 import { purgeExpiredIdempotencyKeys } from '../../http/idempotency.js';
 import { enqueueJob } from '../../jobs/queue.js';
+import { removeUnreferencedFiles } from '../../media/media-store.js';
 import type { JobHandler, JobOutcome } from '../../jobs/worker.js';
 
 /**
@@ -84,9 +85,7 @@ async function expireMedia(deps: Deps): Promise<number> {
     const batch = await db.selectFrom('messages').select(['id', 'media_key']).where('media_key', 'is not', null).where('created_at', '<', cutoff).limit(BATCH).execute();
     if (batch.length === 0) return total;
     await db.updateTable('messages').set({ media_key: null }).where('id', 'in', batch.map((row) => row.id)).execute();
-    // Removed once no row names them any more (and that is durable).
-    await deps.database.durable();
-    for (const row of batch) await deps.media.remove(row.media_key!);
+    await removeUnreferencedFiles(deps.database, deps.media, batch.map((row) => row.media_key!));
     total += batch.length;
   }
 }
