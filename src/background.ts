@@ -1,5 +1,6 @@
 import type { Deps } from './deps.js';
 import { JobWorker, type JobHandler } from './jobs/worker.js';
+import { botJobHandlers } from './modules/bots/bot-runner.js';
 import { ensureRetentionJob, retentionJobHandler } from './modules/retention/retention.js';
 import { createWebhookDelivery } from './modules/webhooks/delivery.js';
 import { sendRetryJobHandler, webhookJobHandler } from './modules/whatsapp/whatsapp.jobs.js';
@@ -21,6 +22,8 @@ export function startBackgroundWork(deps: Deps): BackgroundWork {
     // WhatsApp Cloud API: stored webhook deliveries from Meta, and sends waiting out a rate limit.
     webhookJobHandler(deps, deps.whatsapp),
     sendRetryJobHandler(deps, deps.whatsapp),
+    // Flow bots: one customer's events in order, and their timers (docs/bots.md).
+    ...botJobHandlers(deps),
     // Housekeeping (docs/operations.md): a durable job that schedules itself.
     retentionJobHandler(deps),
   ];

@@ -17,6 +17,8 @@ export interface Metrics {
   webhookLag: Histogram;
   fsyncDuration: Histogram;
   liveConnections: Gauge;
+  /** Flow bots: nodes run (`step`), hand-overs, answers that matched no option, errors; by bot id. */
+  botEvents: Counter<'bot' | 'event'>;
 }
 
 /** Numbers read from the database when /metrics is scraped (the jobs table's state). */
@@ -68,6 +70,7 @@ export function createMetrics(): Metrics {
       registers,
     }),
     liveConnections: new Gauge({ name: 'openmumble_live_connections', help: 'Open live inbox streams (GET /app/api/events) on this instance', registers }),
+    botEvents: new Counter({ name: 'openmumble_bot_events_total', help: 'Flow bots, by bot id and event: step (a node run), handoff, no_match, error', labelNames: ['bot', 'event'], registers }),
   };
 }
 

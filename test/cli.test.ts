@@ -129,6 +129,38 @@ describeEachDatabase('openmumble CLI', (kind) => {
     expect(JSON.parse((await cli(group, 'list', '--account', account.id, '--json')).out)).toEqual(none());
   });
 
+  it('bots add with a flow, validate, update and export; accounts set --default-bot', async () => {
+    const account = await createAccount('Flows Inc');
+    const dir = mkdtempSync(join(tmpdir(), 'openmumble-flows-'));
+    try {
+      const flowFile = join(dir, 'flow.json');
+      const flow = { version: 1, start: 'hi', nodes: [{ id: 'hi', type: 'message', text: 'Hello' }], edges: [] };
+      writeFileSync(flowFile, JSON.stringify(flow));
+      const badFile = join(dir, 'bad.json');
+      writeFileSync(badFile, JSON.stringify({ ...flow, edges: [{ from: 'hi', to: 'nowhere' }] }));
+      writeFileSync(join(dir, 'not.json'), '{');
+
+      expect((await cli('bots', 'validate', flowFile)).out).toContain(`${flowFile}: valid (1 nodes, 0 edges)`);
+      const bad = await cli('bots', 'validate', badFile);
+      expect(bad.failed).toBe(true);
+      expect(bad.err).toContain(`${badFile}: invalid flow: node "hi": its edge goes to "nowhere", which is no node`);
+      expect((await cli('bots', 'validate', join(dir, 'not.json'))).err).toContain('is not JSON');
+
+      const added = await cli('bots', 'add', '--account', account.id, '--name', 'Greeter', '--flow', flowFile);
+      const [, id] = new RegExp(`bot (${UUID}) added \\(Greeter\\), flow version 1`).exec(added.out)!;
+      expect((await cli('bots', 'add', '--account', account.id, '--name', 'Broken', '--flow', badFile)).err).toContain('Invalid flow: node "hi"');
+      writeFileSync(flowFile, JSON.stringify({ ...flow, nodes: [{ id: 'hi', type: 'message', text: 'Hello again' }] }));
+      expect((await cli('bots', 'update', id, '--flow', flowFile)).out).toContain(`bot ${id} updated (flow version 2)`);
+      expect(JSON.parse((await cli('bots', 'export', id)).out)).toMatchObject({ nodes: [{ id: 'hi', text: 'Hello again' }], timeout_seconds: 1800 });
+
+      expect((await cli('accounts', 'set', account.id, '--default-bot', id)).failed).toBe(false);
+      expect((await open().database.db.selectFrom('accounts').select('default_bot_id').where('id', '=', account.id).executeTakeFirst())?.default_bot_id).toBe(id);
+      expect((await cli('accounts', 'set', account.id, '--default-bot', 'no-such-bot')).err).toContain('Bot not found.');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('accounts set, rename and delete (with --yes); keys rotate refuses the old key at once', async () => {
     const account = await createAccount('Switches Inc');
     const set = await cli('accounts', 'set', account.id, '--messaging', 'off', '--hide-unassigned', 'on');
@@ -266,7 +298,7 @@ describe('openmumble --help', () => {
     ['keys', ['create', 'list', 'rotate', 'revoke']],
     ['agents', ['add', 'list', 'set', 'invite', 'remove']],
     ['teams', ['add', 'list', 'set', 'remove', 'members']],
-    ['bots', ['add', 'list', 'set', 'remove']],
+    ['bots', ['add', 'list', 'set', 'update', 'export', 'validate', 'remove']],
   ])('%s --help lists %j, each explained', (name, subcommands) => {
     const text = group(name).helpInformation();
     for (const subcommand of subcommands) expect(text).toMatch(new RegExp(`^\\s+${subcommand}\\b.*\\S+\\s+\\S+`, 'm'));

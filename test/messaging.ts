@@ -55,7 +55,7 @@ export function refusingChannel(ctx: TestContext): () => void {
   const refuse = async (): Promise<never> => {
     throw new ChannelError('Service temporarily unavailable', 131000);
   };
-  return changeChannel(ctx, () => ({ sendText: refuse, sendMedia: refuse, sendTemplate: refuse, submitTemplate: refuse }));
+  return changeChannel(ctx, () => ({ sendText: refuse, sendMedia: refuse, sendTemplate: refuse, sendInteractive: refuse, submitTemplate: refuse }));
 }
 
 /** Turns messaging off for the account (accounts.messaging_enabled = 0). */

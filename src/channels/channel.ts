@@ -52,6 +52,16 @@ export interface TemplateMessage extends Outbound {
   headerMedia: { format: TemplateHeaderFormat; link: string } | null;
 }
 
+/** Reply buttons (1–3) or a list (rows in sections): the customer's tap comes back as an inbound `reply`. */
+export type InteractiveAction =
+  | { buttons: Array<{ id: string; title: string }> }
+  | { button: string; sections: Array<{ title?: string; rows: Array<{ id: string; title: string; description?: string }> }> };
+
+export interface InteractiveMessage extends Outbound {
+  body: string;
+  action: InteractiveAction;
+}
+
 export type TemplateButton =
   | { type: 'QUICK_REPLY'; text: string }
   | { type: 'URL'; text: string; url: string; example?: string }
@@ -110,6 +120,7 @@ export interface Channel {
   sendText(message: TextMessage): Promise<SendResult>;
   sendMedia(message: MediaMessage): Promise<SendResult>;
   sendTemplate(message: TemplateMessage): Promise<SendResult>;
+  sendInteractive(message: InteractiveMessage): Promise<SendResult>;
   /** Submits a template for WhatsApp's review; its verdict arrives later as a template status update. */
   submitTemplate(template: TemplateDefinition): Promise<TemplateSubmission>;
 }
@@ -162,6 +173,8 @@ export type InboundContent =
   | { order: { catalog_id: string | null; text: string | null; items: OrderItemContent[] } }
   | { location: { latitude: number; longitude: number; name?: string; address?: string } }
   | { reaction: { message_wa_id: string; emoji: string } }
+  /** The customer tapped a reply button or a list row of an interactive message. */
+  | { reply: { kind: 'button_reply' | 'list_reply'; id: string; title: string | null } }
   | { system: { type: string; new_phone?: string; new_user_id?: string; previous_user_id?: string } };
 
 export interface StatusUpdate {

@@ -6,6 +6,7 @@ import { updateAccountSettings } from '../modules/people/people.service.js';
 import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
 import * as directory from '../modules/directory/directory.service.js';
+import { botFlowCommands } from '../modules/bots/bots.cli.js';
 import { channelCommands } from '../modules/whatsapp/whatsapp.cli.js';
 import { backupCommands } from './backup.js';
 import { secretsCommands } from './secrets.js';
@@ -25,17 +26,20 @@ const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${n
 
 function directoryCommands(program: Command, table: Exclude<DirectoryTable, 'agents'>, noun: string): Command {
   const group = program.command(table).description(`manage an account's ${table}${table === 'bots' ? ' (flow bots)' : ''}`);
-  const add = group
-    .command('add')
-    .description(`add ${article(noun)} to an account`)
-    .requiredOption('--account <id>', 'account id')
-    .requiredOption('--name <name>', `${noun} name`);
-  add.action((options: { account: string; name: string }) =>
-    withDeps(async (deps) => {
-      const entry = await directory.addEntry(deps, table, options.account, parseOrFail(nameInput, { name: options.name }));
-      console.log(`${noun} ${entry.id} added (${entry.name})`);
-    }),
-  );
+  // A bot is added with its flow (bots.cli.ts).
+  if (table === 'teams') {
+    group
+      .command('add')
+      .description(`add ${article(noun)} to an account`)
+      .requiredOption('--account <id>', 'account id')
+      .requiredOption('--name <name>', `${noun} name`)
+      .action((options: { account: string; name: string }) =>
+        withDeps(async (deps) => {
+          const entry = await directory.addEntry(deps, table, options.account, parseOrFail(nameInput, { name: options.name }));
+          console.log(`${noun} ${entry.id} added (${entry.name})`);
+        }),
+      );
+  }
   group
     .command('list')
     .description(`list an account's ${table}`)
@@ -116,12 +120,14 @@ export function buildCli(): Command {
     .option('--name <name>', 'a new name')
     .option('--hide-unassigned <on|off>', 'hide unassigned conversations from agents')
     .option('--messaging <on|off>', 'allow the account to send messages (off: every send is refused)')
-    .action((id: string, options: { name?: string; hideUnassigned?: string; messaging?: string }) =>
+    .option('--default-bot <id|none>', "the flow bot that answers a new customer's first message (none: no default)")
+    .action((id: string, options: { name?: string; hideUnassigned?: string; messaging?: string; defaultBot?: string }) =>
       withDeps(async (deps) => {
         const patch = parseOrFail(accountSettingsInput, {
           ...(options.name !== undefined && { name: options.name }),
           ...(options.hideUnassigned !== undefined && { hide_unassigned: onOff(options.hideUnassigned, '--hide-unassigned') }),
           ...(options.messaging !== undefined && { messaging_enabled: onOff(options.messaging, '--messaging') }),
+          ...(options.defaultBot !== undefined && { default_bot_id: options.defaultBot === 'none' ? null : options.defaultBot }),
         });
         const account = await updateAccountSettings(deps, id, patch);
         console.log(`account ${account.id} updated (${account.name}; unassigned ${account.hide_unassigned ? 'hidden from agents' : 'shown'}; messaging ${account.messaging_enabled ? 'on' : 'off'})`);
@@ -191,7 +197,7 @@ export function buildCli(): Command {
     );
 
   const teams = directoryCommands(program, 'teams', 'team');
-  directoryCommands(program, 'bots', 'bot');
+  botFlowCommands(directoryCommands(program, 'bots', 'bot'), withDeps);
   peopleCommands(program, teams, withDeps);
   channelCommands(program, withDeps);
   backupCommands(program);

@@ -15,6 +15,8 @@ export interface AccountsTable {
   customers_count: Generated<number>;
   /** 1: agents (role `agent`) do not see unassigned conversations. */
   hide_unassigned: Generated<number>;
+  /** The flow bot that answers a new customer's first message when no other bot does. */
+  default_bot_id: Generated<string | null>;
 }
 
 export interface ApiKeysTable {
@@ -177,6 +179,51 @@ export interface BotsTable {
   account_id: string;
   name: string;
   type: string;
+  created_at: string;
+  /** The current version of its flow (bot_flow_versions); 0 while it has none. */
+  version: Generated<number>;
+}
+
+/** Every version of every flow, kept while a session may still run on it. */
+export interface BotFlowVersionsTable {
+  bot_id: string;
+  version: number;
+  /** The flow, JSON (src/modules/bots/flow.schema.ts). */
+  flow: string;
+  created_at: string;
+}
+
+/** A customer's place in a flow: one row per customer while a flow runs for them. */
+export interface BotSessionsTable {
+  customer_id: string;
+  account_id: string;
+  bot_id: string;
+  version: number;
+  node_id: string;
+  /** What the session waits for at node_id: 'input' (an answer) or 'timer' (a wait node). */
+  waiting: string;
+  retries: Generated<number>;
+  last_answer: string | null;
+  /** Moves with every step: a timer or an outbox row of an older generation is stale. */
+  generation: Generated<number>;
+  /** The key of the last event the session took (an inbound message, a timer): a step run twice is seen. */
+  last_event: string | null;
+  /** When the wait or the session's timeout runs out. */
+  deadline_at: string | null;
+  started_at: string;
+  updated_at: string;
+}
+
+/** What a bot step decided to send or change, carried out in order once the step committed. */
+export interface BotOutboxTable {
+  id: string;
+  account_id: string;
+  customer_id: string;
+  bot_id: string;
+  generation: number;
+  position: number;
+  /** JSON (src/modules/bots/engine.ts BotAction). */
+  action: string;
   created_at: string;
 }
 
@@ -358,6 +405,9 @@ export interface DB {
   agents: AgentsTable;
   teams: TeamsTable;
   bots: BotsTable;
+  bot_flow_versions: BotFlowVersionsTable;
+  bot_sessions: BotSessionsTable;
+  bot_outbox: BotOutboxTable;
   jobs: JobsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_events: WebhookEventsTable;
@@ -397,3 +447,6 @@ export type SessionRow = Selectable<SessionsTable>;
 export type NoteRow = Selectable<NotesTable>;
 export type CannedResponseRow = Selectable<CannedResponsesTable>;
 export type LiveEventRow = Selectable<LiveEventsTable>;
+export type BotRow = Selectable<BotsTable>;
+export type BotSessionRow = Selectable<BotSessionsTable>;
+export type BotOutboxRow = Selectable<BotOutboxTable>;

@@ -717,7 +717,7 @@ export interface paths {
         put?: never;
         /**
          * Simulate a customer writing to you
-         * @description Only for accounts on the sandbox channel (others get 404 `Route not found`). Stores an inbound text message as WhatsApp would deliver it: an unknown number becomes a customer (with `name`), the 24-hour window opens, and a closed or solved conversation is reopened.
+         * @description Only for accounts on the sandbox channel (others get 404 `Route not found`). Stores an inbound text message as WhatsApp would deliver it: an unknown number becomes a customer (with `name`), the 24-hour window opens, and a closed or solved conversation is reopened. With `reply_id` the customer taps the reply button or list row of that id in a bot's last interactive message (as the Cloud API's `button_reply` / `list_reply`); `text` is then optional (the option's title).
          */
         post: operations["receive-message"];
         delete?: never;
@@ -7475,7 +7475,8 @@ export interface operations {
                  */
                 "application/json": {
                     customer_phone: string | number;
-                    text: string;
+                    text?: string;
+                    reply_id?: string;
                     name?: string | null;
                 };
             };
@@ -7494,7 +7495,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `Phone number is required.` · `Invalid phone number.` · `Text is required.` · `Invalid JSON body` */
+            /** @description `Phone number is required.` · `Invalid phone number.` · `Text is required.` · `reply_id must be the id of a button or list row.` · `Invalid JSON body` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12010,6 +12011,8 @@ export interface operations {
                             hide_unassigned: boolean;
                             /** @description Off: every send of the account is refused. */
                             messaging_enabled: boolean;
+                            /** @description The flow bot that answers a new customer's first message when no other bot does (docs/bots.md). */
+                            default_bot_id: string | null;
                         };
                     };
                 };
@@ -12094,6 +12097,7 @@ export interface operations {
                     name?: string;
                     hide_unassigned?: boolean;
                     messaging_enabled?: boolean;
+                    default_bot_id?: string | null;
                 };
             };
         };
@@ -12112,6 +12116,8 @@ export interface operations {
                             hide_unassigned: boolean;
                             /** @description Off: every send of the account is refused. */
                             messaging_enabled: boolean;
+                            /** @description The flow bot that answers a new customer's first message when no other bot does (docs/bots.md). */
+                            default_bot_id: string | null;
                         };
                     };
                 };

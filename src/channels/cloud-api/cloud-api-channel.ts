@@ -9,6 +9,7 @@ import { credentialsOrDisconnected, markChannelDisconnected, type ChannelCredent
 import {
   ChannelError,
   type Channel,
+  type InteractiveMessage,
   type MediaMessage,
   type SendResult,
   type TemplateDefinition,
@@ -19,7 +20,7 @@ import {
 } from '../channel.js';
 import { GraphRequestError, MediaTooLargeError } from './graph-client.js';
 import type { ChannelFailure } from './graph-errors.js';
-import { mediaMessage, templateMessage, templateSubmission, textMessage, type MediaSource as GraphMediaSource } from './payloads.js';
+import { interactiveMessage, mediaMessage, templateMessage, templateSubmission, textMessage, type MediaSource as GraphMediaSource } from './payloads.js';
 import type { CloudApiRuntime } from './runtime.js';
 
 /** The job that sends a message again after WhatsApp's rate limits (130429, 131056) refused it. */
@@ -80,6 +81,10 @@ export class CloudApiChannel implements Channel {
 
   async sendText(message: TextMessage): Promise<SendResult> {
     return this.send(message.messageId, textMessage(message.to, message.text, { callbackData: callbackDataFor(message.messageId) }));
+  }
+
+  async sendInteractive(message: InteractiveMessage): Promise<SendResult> {
+    return this.send(message.messageId, interactiveMessage(message.to, { body: message.body, ...message.action }, { callbackData: callbackDataFor(message.messageId) }));
   }
 
   async sendMedia(message: MediaMessage): Promise<SendResult> {

@@ -65,6 +65,19 @@ export function mediaMessage(to: string, input: MediaMessageInput, options: Send
   return { ...envelope(to, input.kind, options), [input.kind]: media };
 }
 
+export type InteractiveInput =
+  | { body: string; buttons: Array<{ id: string; title: string }> }
+  | { body: string; button: string; sections: Array<{ title?: string; rows: Array<{ id: string; title: string; description?: string }> }> };
+
+/** Reply buttons (`type: button`) or a list (`type: list`); WhatsApp returns the tap as `button_reply` / `list_reply`. */
+export function interactiveMessage(to: string, input: InteractiveInput, options: SendOptions = {}): Envelope {
+  const action =
+    'buttons' in input
+      ? { buttons: input.buttons.map(({ id, title }) => ({ type: 'reply', reply: { id, title } })) }
+      : { button: input.button, sections: input.sections.map(({ title, rows }) => ({ ...(title && { title }), rows })) };
+  return { ...envelope(to, 'interactive', options), interactive: { type: 'buttons' in input ? 'button' : 'list', body: { text: input.body }, action } };
+}
+
 export type TemplateHeaderParameter =
   | { type: 'image' | 'video' | 'document'; source: MediaSource; filename?: string | null }
   | { type: 'text'; text: string };

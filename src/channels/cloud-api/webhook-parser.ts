@@ -391,6 +391,7 @@ export function contentOf(message: InboundMessage): InboundContent | null {
     const { latitude, longitude, name, address } = location;
     return { location: { latitude, longitude, ...(name && { name }), ...(address && { address }) } };
   }
+  if (message.type === 'interactive' && message.reply?.id) return { reply: { kind: message.reply.kind, id: message.reply.id, title: message.reply.title } };
   if (message.type === 'reaction' && reaction?.messageId) return { reaction: { message_wa_id: reaction.messageId, emoji: reaction.emoji ?? '' } };
   if (message.type === 'system' && system?.type) {
     const { type, newWaId, userId, previousUserId } = system;

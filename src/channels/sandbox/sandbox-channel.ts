@@ -10,6 +10,8 @@ import {
   type Channel,
   type ChannelEvents,
   type DeliveryStatus,
+  type InboundContent,
+  type InteractiveMessage,
   type MediaMessage,
   type SendResult,
   type StatusUpdate,
@@ -62,6 +64,10 @@ export class SandboxChannel implements Channel {
     return this.accept(message);
   }
 
+  async sendInteractive(message: InteractiveMessage): Promise<SendResult> {
+    return this.accept(message);
+  }
+
   async sendMedia(message: MediaMessage): Promise<SendResult> {
     if ('stored' in message.source) await this.upload(message.source.stored.key);
     return this.accept(message);
@@ -84,18 +90,22 @@ export class SandboxChannel implements Channel {
     return { providerTemplateId, status: 'PENDING' };
   }
 
-  /** A customer writes to the business. Returns the message's WhatsApp id. */
-  async receive(message: { from: string; text: string; profileName: string | null }): Promise<string> {
+  /**
+   * A customer writes to the business, or taps a reply button or list row (`reply`, as the Cloud API
+   * reports a `button_reply` / `list_reply`). Returns the message's WhatsApp id.
+   */
+  async receive(message: { from: string; text: string | null; profileName: string | null; reply?: { kind: 'button_reply' | 'list_reply'; id: string; title: string | null } }): Promise<string> {
     const messageWaId = newMessageWaId();
     await this.dependencies.events.messageReceived(this.accountId, {
       messageWaId,
       from: message.from,
       to: this.phoneNumber,
       profileName: message.profileName,
-      type: 'text',
-      text: message.text,
+      type: message.reply ? 'interactive' : 'text',
+      text: message.text ?? message.reply?.title ?? null,
       media: null,
       timestamp: this.dependencies.clock.now(),
+      ...(message.reply && { content: { reply: message.reply } satisfies InboundContent }),
     });
     return messageWaId;
   }

@@ -6,7 +6,7 @@ import { defineEndpoint } from '../../http/endpoint.js';
 import { idParam, optionalText, phoneParam } from '../../http/fields.js';
 import { PHONE_REQUIRED } from '../../modules/customers/customers.schema.js';
 import { MAX_TEXT, MESSAGE_NOT_FOUND, TEMPLATE_ID_REQUIRED, TEXT_TOO_LONG, WA_ID_REQUIRED, messageRecord } from '../../modules/messages/messages.schema.js';
-import { getMessage } from '../../modules/messages/messages.service.js';
+import { findInteractiveOption, getMessage } from '../../modules/messages/messages.service.js';
 import { templateRecord } from '../../modules/templates/templates.schema.js';
 import { requireTemplate, toTemplateRecord } from '../../modules/templates/templates.service.js';
 import { isValidPhone } from '../../phone.js';
@@ -18,6 +18,7 @@ const TEXT_REQUIRED = 'Text is required.';
 const INVALID_PHONE = 'Invalid phone number.';
 const INVALID_TEMPLATE_STATUS = 'Invalid template status.';
 const INVALID_MESSAGE_STATUS = 'Invalid message status.';
+const REPLY_ID_INVALID = 'reply_id must be the id of a button or list row.';
 const NOTE = 'Only for accounts on the sandbox channel (others get 404 `Route not found`).';
 
 /** The account's sandbox: these endpoints do not exist for an account on another channel. */
@@ -25,6 +26,12 @@ async function sandboxOf(deps: Deps, account: Account): Promise<SandboxChannel> 
   const channel = account.channel_type === 'sandbox' ? await deps.channels.forAccount(account) : undefined;
   if (!(channel instanceof SandboxChannel)) throw notFound(ROUTE_NOT_FOUND);
   return channel;
+}
+
+/** The option of the customer's last interactive message with this id: a button (`button_reply`) or a list row (`list_reply`). */
+async function optionTapped(deps: Deps, accountId: string, phone: string, id: string) {
+  const option = await findInteractiveOption(deps, accountId, phone, id);
+  return { kind: option?.kind ?? ('button_reply' as const), id, title: option?.title ?? null };
 }
 
 export const sandboxEndpoints = [
@@ -35,15 +42,21 @@ export const sandboxEndpoints = [
     summary: 'Simulate a customer writing to you',
     description:
       `${NOTE} Stores an inbound text message as WhatsApp would deliver it: an unknown number becomes a customer (with \`name\`), ` +
-      'the 24-hour window opens, and a closed or solved conversation is reopened.',
-    input: z.object({
-      customer_phone: phoneParam(PHONE_REQUIRED),
-      text: z
-        .string({ error: TEXT_REQUIRED })
-        .refine((text) => text.trim() !== '', { error: TEXT_REQUIRED })
-        .max(MAX_TEXT, { error: TEXT_TOO_LONG }),
-      name: optionalText(256),
-    }),
+      'the 24-hour window opens, and a closed or solved conversation is reopened. With `reply_id` the customer taps the reply ' +
+      "button or list row of that id in a bot's last interactive message (as the Cloud API's `button_reply` / `list_reply`); " +
+      '`text` is then optional (the option\'s title).',
+    input: z
+      .object({
+        customer_phone: phoneParam(PHONE_REQUIRED),
+        text: z
+          .string({ error: TEXT_REQUIRED })
+          .refine((text) => text.trim() !== '', { error: TEXT_REQUIRED })
+          .max(MAX_TEXT, { error: TEXT_TOO_LONG })
+          .optional(),
+        reply_id: z.string({ error: REPLY_ID_INVALID }).min(1, { error: REPLY_ID_INVALID }).max(256, { error: REPLY_ID_INVALID }).optional(),
+        name: optionalText(256),
+      })
+      .refine((input) => input.text !== undefined || input.reply_id !== undefined, { error: TEXT_REQUIRED, path: ['text'] }),
     invalidInput: TEXT_REQUIRED,
     output: z.object({ success: z.literal(true), message_wa_id: z.string() }),
     example: { request: { customer_phone: '972501234567', text: 'Hi, is my order on its way?', name: 'John Doe' } },
@@ -51,12 +64,14 @@ export const sandboxEndpoints = [
       { status: 400, message: PHONE_REQUIRED },
       { status: 400, message: INVALID_PHONE },
       { status: 400, message: TEXT_REQUIRED },
+      { status: 400, message: REPLY_ID_INVALID },
       { status: 404, message: ROUTE_NOT_FOUND },
     ],
     handler: async (input, { deps, account }) => {
       const sandbox = await sandboxOf(deps, account);
       if (!isValidPhone(input.customer_phone)) throw badRequest(INVALID_PHONE);
-      return { message_wa_id: await sandbox.receive({ from: input.customer_phone, text: input.text, profileName: input.name ?? null }) };
+      const reply = input.reply_id === undefined ? undefined : await optionTapped(deps, account.id, input.customer_phone, input.reply_id);
+      return { message_wa_id: await sandbox.receive({ from: input.customer_phone, text: input.text ?? null, profileName: input.name ?? null, reply }) };
     },
   }),
   defineEndpoint({

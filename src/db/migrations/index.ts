@@ -7,6 +7,7 @@ import * as customersCount from './0005_customers_count.js';
 import * as peopleInbox from './0006_people_inbox.js';
 import * as messageFidelity from './0007_message_fidelity.js';
 import * as inboxSearch from './0008_inbox_search.js';
+import * as flowBots from './0009_flow_bots.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_people_inbox': peopleInbox,
   '0007_message_fidelity': messageFidelity,
   '0008_inbox_search': inboxSearch,
+  '0009_flow_bots': flowBots,
 };

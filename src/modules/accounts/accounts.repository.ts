@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import type { Account, ApiKeyRow, DB } from '../../db/tables.js';
 
-export async function insertAccount(db: Kysely<DB>, account: Omit<Account, 'messaging_enabled' | 'channel_type' | 'customers_count' | 'hide_unassigned'>): Promise<void> {
+export async function insertAccount(db: Kysely<DB>, account: Pick<Account, 'id' | 'name' | 'created_at'>): Promise<void> {
   await db.insertInto('accounts').values(account).execute();
 }
 
@@ -10,7 +10,7 @@ export function findAccount(db: Kysely<DB>, id: string): Promise<Account | undef
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function updateAccount(db: Kysely<DB>, id: string, changes: Partial<Pick<Account, 'name' | 'hide_unassigned'>>): Promise<void> {
+export async function updateAccount(db: Kysely<DB>, id: string, changes: Partial<Pick<Account, 'name' | 'hide_unassigned' | 'messaging_enabled' | 'default_bot_id'>>): Promise<void> {
   await db.updateTable('accounts').set(changes).where('id', '=', id).execute();
 }
 

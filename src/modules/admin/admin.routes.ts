@@ -5,7 +5,8 @@ import { ApiError } from '../../errors.js';
 import { parseWith } from '../../http/app-route.js';
 import { bearerMatches } from '../../http/bearer.js';
 import * as accounts from '../accounts/accounts.service.js';
-import type { DirectoryEntry, DirectoryTable } from '../directory/directory.repository.js';
+import * as bots from '../bots/bots.service.js';
+import type { DirectoryEntry } from '../directory/directory.repository.js';
 import * as directory from '../directory/directory.service.js';
 import { invitationUrl } from '../people/invitations.js';
 import { accountSettingsInput, idParams, nameInput, newPersonInput, personPatchInput, teamMemberInput, teamMemberParams } from '../people/people.schema.js';
@@ -15,11 +16,11 @@ import { registerWhatsAppAdminRoutes } from '../whatsapp/whatsapp.admin-routes.j
 /** The admin API's inputs: a refused field names itself (`email: email is not valid`), as in the inbox API. */
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => parseWith(schema, value, 'body');
 
-const ENTRY_KEY: Record<Exclude<DirectoryTable, 'agents'>, 'team' | 'bot'> = { teams: 'team', bots: 'bot' };
+const presentTeam = (entry: DirectoryEntry) => ({ id: entry.id, name: entry.name, created_at: entry.created_at });
 
-function presentEntry(table: DirectoryTable, entry: DirectoryEntry) {
-  return table === 'bots' ? { id: entry.id, name: entry.name, type: 'flow', created_at: entry.created_at } : { id: entry.id, name: entry.name, created_at: entry.created_at };
-}
+/** A flow bot: a name, and a flow (JSON, docs/bots.md) it may get later. */
+const newBotInput = z.strictObject({ name: nameInput.shape.name, flow: z.unknown().optional() });
+const botPatchInput = z.strictObject({ name: nameInput.shape.name.optional(), flow: z.unknown().optional() });
 
 /**
  * The operator's API under /admin/v1, on only when OPENMUMBLE_ADMIN_TOKEN is set; the CLI calls the
@@ -76,19 +77,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
       });
 
       registerPeopleRoutes(admin, deps);
-      for (const table of ['teams', 'bots'] as const) {
-        const key = ENTRY_KEY[table];
-        admin.post(`/accounts/:id/${table}`, async (request, reply) => {
-          const { id } = parse(idParams, request.params);
-          const entry = await directory.addEntry(deps, table, id, parse(nameInput, request.body));
-          return reply.status(201).send({ success: true, [key]: presentEntry(table, entry) });
-        });
-        admin.get(`/accounts/:id/${table}`, async (request) => {
-          const { id } = parse(idParams, request.params);
-          await accounts.requireAccount(deps, id);
-          return { success: true, [table]: (await directory.listEntries(deps, table, id)).map((entry) => presentEntry(table, entry)) };
-        });
-      }
+      admin.post('/accounts/:id/teams', async (request, reply) => {
+        const { id } = parse(idParams, request.params);
+        const entry = await directory.addEntry(deps, 'teams', id, parse(nameInput, request.body));
+        return reply.status(201).send({ success: true, team: presentTeam(entry) });
+      });
+      admin.get('/accounts/:id/teams', async (request) => {
+        const { id } = parse(idParams, request.params);
+        await accounts.requireAccount(deps, id);
+        return { success: true, teams: (await directory.listEntries(deps, 'teams', id)).map(presentTeam) };
+      });
+      registerBotRoutes(admin, deps);
       for (const table of ['agents', 'teams', 'bots'] as const) {
         admin.delete(`/${table}/:id`, async (request) => {
           const { id } = parse(idParams, request.params);
@@ -101,6 +100,26 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
     },
     { prefix: '/admin/v1' },
   );
+}
+
+/** Flow bots (docs/bots.md): a flow is checked when saved, and each save is a new version. */
+function registerBotRoutes(admin: FastifyInstance, deps: Deps): void {
+  admin.post('/accounts/:id/bots', async (request, reply) => {
+    const { id } = parse(idParams, request.params);
+    return reply.status(201).send({ success: true, bot: await bots.createBot(deps, id, parse(newBotInput, request.body)) });
+  });
+  admin.get('/accounts/:id/bots', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, bots: await bots.listBots(deps, id) };
+  });
+  admin.get('/bots/:id', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, bot: await bots.getBot(deps, id) };
+  });
+  admin.put('/bots/:id', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, bot: await bots.updateBot(deps, id, parse(botPatchInput, request.body)) };
+  });
 }
 
 /** People: agents who may sign in to the inbox, and the teams they belong to (docs/inbox.md). */

@@ -10,6 +10,8 @@ import { mediaKeysOf } from '../messages/messages.repository.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { AI_BOT, requireEntry } from '../directory/directory.service.js';
 import { recordLiveEvent } from '../live/live-events.js';
+import { enqueueBotStep } from '../bots/bot-jobs.js';
+import { endSession } from '../bots/bots.repository.js';
 import { customerRecordIn, recordConversationLiveEvents, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
 import * as repository from './customers.repository.js';
 import {
@@ -307,6 +309,8 @@ export async function changeConversation(deps: Deps, customer: CustomerRow, chan
     const before = await customerRecordIn(trx, customer);
     const current = (await repository.findCustomerById(trx, customer.account_id, customer.id)) ?? customer;
     await repository.updateCustomer(trx, customer.account_id, customer.id, { ...patch, updated_at: toStoredTime(deps.clock.now()) });
+    // People first: a person taking over (or another bot, or none) ends the running flow at once.
+    if (patch.bot !== undefined || (patch.bot_paused_at !== undefined && patch.bot_paused_at !== null)) await endSession(trx, customer.id, toStoredTime(deps.clock.now()));
     const type = patch.conversation_status !== undefined ? 'conversation.status_changed' : 'customer.updated';
     await recordCustomerEvent(deps, trx, customer, type, before);
     const after = { ...current, ...patch };
@@ -332,7 +336,10 @@ export async function assignTeam(deps: Deps, accountId: string, phone: string, t
   await changeConversation(deps, customer, { team_id: teamId });
 }
 
+/** A flow bot starts at once when the customer's 24-hour window is open (the step checks), otherwise on their next message. */
 export async function assignBot(deps: Deps, accountId: string, phone: string, token: string): Promise<void> {
   const customer = await requireCustomer(deps.database.db, accountId, phone);
-  await changeConversation(deps, customer, { bot: await resolveBotToken(deps, accountId, token), bot_paused_at: null, bot_paused_by: null });
+  const bot = await resolveBotToken(deps, accountId, token);
+  await changeConversation(deps, customer, { bot, bot_paused_at: null, bot_paused_by: null });
+  if (bot !== null && bot !== AI_BOT.id) await enqueueBotStep(deps.database.db, { accountId, customerId: customer.id, event: { type: 'start' } }, deps.clock.now());
 }

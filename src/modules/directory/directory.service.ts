@@ -47,7 +47,10 @@ export async function removeEntry(deps: Deps, table: DirectoryTable, id: string)
     const entry = await repository.findEntryById(trx, table, id);
     if (!entry) throw notFound(NOT_FOUND_MESSAGE[table]);
     await repository.deleteEntry(trx, table, entry.account_id, id);
-    if (table === 'bots') await clearBotAssignment(trx, entry.account_id, id);
+    if (table === 'bots') {
+      await clearBotAssignment(trx, entry.account_id, id);
+      await trx.updateTable('accounts').set({ default_bot_id: null }).where('id', '=', entry.account_id).where('default_bot_id', '=', id).execute();
+    }
   });
 }
 

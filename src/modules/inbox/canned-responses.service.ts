@@ -7,13 +7,13 @@ import { conflict, notFound } from '../../errors.js';
 import type { Viewer } from '../../http/app-route.js';
 import { newId } from '../../ids.js';
 import * as repository from './canned-responses.repository.js';
-import { renderCannedText, variablesOf } from './canned-text.js';
+import { renderCustomerText, variablesOf } from '../customers/customer-text.js';
 import { requireVisibleConversation } from './conversations.service.js';
 import type { cannedResponseInput, cannedResponseRecord } from './inbox.schema.js';
 
 /**
  * Canned responses: an account's ready-made replies, found by a shortcut (unique per account,
- * lower-case) and filled from a customer (canned-text.ts). Every person reads them; admins manage them.
+ * lower-case) and filled from a customer (customers/customer-text.ts). Every person reads them; admins manage them.
  */
 
 export const CANNED_RESPONSE_NOT_FOUND = 'Canned response not found';
@@ -59,5 +59,5 @@ export async function renderCannedResponse(deps: Deps, viewer: Viewer, id: strin
   const canned = await repository.findCannedResponse(deps.database.db, viewer.accountId, id);
   if (!canned) throw notFound(CANNED_RESPONSE_NOT_FOUND);
   const customer = await requireVisibleConversation(deps, viewer, customerId);
-  return renderCannedText(canned.text, customer);
+  return renderCustomerText(canned.text, customer);
 }

@@ -5,7 +5,7 @@ import { CROSS_SITE_REFUSED } from '../auth/app-api.js';
 import { NOT_SIGNED_IN } from '../auth/sessions.service.js';
 import { CONVERSATION_STATUSES, customFieldValue } from '../customers/customers.schema.js';
 import { MAX_TEXT, MESSAGE_STATUSES } from '../messages/messages.schema.js';
-import { unknownVariable } from './canned-text.js';
+import { unknownVariable } from '../customers/customer-text.js';
 import { CONVERSATION_TABS } from './conversations.repository.js';
 
 /** The inbox API's inputs and replies (docs/inbox.md, "The inbox API"). */

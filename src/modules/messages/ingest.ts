@@ -10,6 +10,11 @@ import type { OutboundStatus } from './message-status.js';
 import * as repository from './messages.repository.js';
 import { customerRecordIn, recordCustomerEvent } from '../customers/customer-events.js';
 import { recordMessageEvent } from '../webhooks/domain-events.js';
+import { enqueueBotStep } from '../bots/bot-jobs.js';
+import { flowMayAnswer } from '../bots/bots.repository.js';
+
+/** Messages a bot answers: what a customer says, not a reaction or a notice. */
+const ANSWERABLE_TYPES = new Set(['text', 'interactive', 'button', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts']);
 
 /**
  * The one ingest path: whatever a channel hears from WhatsApp (the Cloud API's webhooks, the
@@ -51,7 +56,7 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
       }
       if (reaction.emoji === '') return false;
     }
-    const inserted = await repository.insertInboundMessage(trx, {
+    const messageId = await repository.insertInboundMessage(trx, {
       account_id: accountId,
       customer_id: customer.id,
       message_wa_id: message.messageWaId,
@@ -71,16 +76,19 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
       created_at: sentAt,
       updated_at: now,
     });
-    if (inserted) {
-      const before = await customerRecordIn(trx, customer);
-      await recordMessageTime(trx, customer.id, 'inbound', sentAt, now);
-      // Webhook events (outbox), in this transaction: the message, and the conversation it reopened.
-      await recordMessageEvent(deps, trx, accountId, message.messageWaId, 'message.received');
-      if (before?.conversation_status === 'closed' || before?.conversation_status === 'solved') {
-        await recordCustomerEvent(deps, trx, customer, 'conversation.status_changed', before);
-      }
+    if (messageId === undefined) return false;
+    const before = await customerRecordIn(trx, customer);
+    await recordMessageTime(trx, customer.id, 'inbound', sentAt, now);
+    // Webhook events (outbox), in this transaction: the message, and the conversation it reopened.
+    await recordMessageEvent(deps, trx, accountId, message.messageWaId, 'message.received');
+    if (before?.conversation_status === 'closed' || before?.conversation_status === 'solved') {
+      await recordCustomerEvent(deps, trx, customer, 'conversation.status_changed', before);
     }
-    return inserted;
+    // The bot engine hears of the message exactly once: the step is enqueued with the message's first insert.
+    if (ANSWERABLE_TYPES.has(message.type) && (await flowMayAnswer(trx, customer))) {
+      await enqueueBotStep(trx, { accountId, customerId: customer.id, event: { type: 'message', messageId } }, deps.clock.now());
+    }
+    return true;
   });
 }
 

@@ -26,14 +26,15 @@ export async function insertOutboundMessage(db: Kysely<DB>, row: NewMessageRow):
 }
 
 /** An inbound message; false when its message_wa_id is already the account's (WhatsApp delivers at least once). */
-export async function insertInboundMessage(db: Kysely<DB>, row: NewMessageRow): Promise<boolean> {
+/** The new message's id; undefined when the message was there already (WhatsApp delivered it again). */
+export async function insertInboundMessage(db: Kysely<DB>, row: NewMessageRow): Promise<number | undefined> {
   const inserted = await db
     .insertInto('messages')
     .values(row)
     .onConflict((oc) => oc.columns(['account_id', 'message_wa_id']).doNothing())
     .returning('id')
     .executeTakeFirst();
-  return inserted !== undefined;
+  return inserted === undefined ? undefined : Number(inserted.id);
 }
 
 /** A customer's reactions (inbound `reaction` messages) to the message `targetWaId`. */
@@ -216,4 +217,23 @@ export async function deletePendingStatuses(db: Kysely<DB>, ids: string[]): Prom
 export async function mediaKeysOf(db: Kysely<DB>, owner: 'account_id' | 'customer_id', id: string): Promise<string[]> {
   const rows = await db.selectFrom('messages').select('media_key').where(owner, '=', id).where('media_key', 'is not', null).execute();
   return rows.map((row) => row.media_key!);
+}
+
+/** A message of the account by its id. */
+export function findMessageById(db: Kysely<DB>, accountId: string, id: number): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/** The content of the customer's last interactive message (reply buttons or a list we sent). */
+export async function lastInteractiveContent(db: Kysely<DB>, customerId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .select('content')
+    .where('customer_id', '=', customerId)
+    .where('direction', '=', 'outbound')
+    .where('type', '=', 'interactive')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.content ?? undefined;
 }

@@ -1,4 +1,4 @@
-import { ChannelError, type Channel, type MediaSource, type SendResult } from '../../channels/channel.js';
+import { ChannelError, type Channel, type InteractiveAction, type MediaSource, type SendResult } from '../../channels/channel.js';
 import type { Kysely } from 'kysely';
 import type { Account, CustomerRow, DB, NewMessageRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
@@ -40,10 +40,24 @@ export type SentMessage = { id: number; message_wa_id: string | null };
 
 /** What a new outbound message row holds besides its bookkeeping. */
 type MessageContent = Pick<NewMessageRow, 'type' | 'text'> &
-  Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'sender_type' | 'sender_agent_id'>>;
+  Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'content' | 'sender_type' | 'sender_agent_id'>> & { claim?: SendClaim };
+
+/**
+ * Runs in the transaction that records the message; false records and sends nothing (the send was
+ * withdrawn meanwhile: a person took over from the bot that wanted to send it).
+ */
+export type SendClaim = (trx: Kysely<DB>) => Promise<boolean>;
 
 /** Who sends a message: the Mumble API unless told (a person in the inbox: `agent` with their id; a bot; a campaign). */
-export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>>;
+export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>> & { claim?: SendClaim };
+
+/** A send whose claim said no: nothing was recorded or sent. */
+export class SendWithdrawn extends Error {
+  constructor() {
+    super('the send was withdrawn before it was recorded');
+    this.name = 'SendWithdrawn';
+  }
+}
 
 const API_SENDER: MessageSender = { sender_type: 'api', sender_agent_id: null };
 
@@ -76,12 +90,14 @@ async function deliver(
   const { db } = deps.database;
   const channel = await deps.channels.forAccount(account);
   const createdAt = now(deps);
+  const { claim, ...columns } = content;
   // The inbox hears of the message when it is committed, as it will be sent.
   const id = await db.transaction().execute(async (trx) => {
+    if (claim && !(await claim(trx))) throw new SendWithdrawn();
     const message = await repository.insertOutboundMessageForEvent(trx, {
       // Sent through the Mumble API unless the caller says who sent it (a person in the inbox, a bot, a campaign).
       sender_type: 'api',
-      ...content,
+      ...columns,
       account_id: account.id,
       customer_id: customer.id,
       message_wa_id: null,
@@ -150,6 +166,34 @@ export async function sendText(deps: Deps, account: Account, input: SendTextInpu
   requireMessagingEnabled(account);
   const customer = await requireOpenConversation(deps, account.id, input.customer_phone);
   return deliver(deps, account, customer, { type: 'text', text: input.text, ...sender }, (channel, messageId) => channel.sendText({ messageId, to: customer.phone, text: input.text }), SEND_TEXT_FAILED);
+}
+
+/** Reply buttons or a list (a bot's question); the row keeps the buttons or rows as its content. */
+export async function sendInteractive(deps: Deps, account: Account, customerPhone: string, body: string, action: InteractiveAction, sender: MessageSender): Promise<SentMessage> {
+  requireMessagingEnabled(account);
+  const customer = await requireOpenConversation(deps, account.id, customerPhone);
+  return deliver(
+    deps,
+    account,
+    customer,
+    { type: 'interactive', text: body, content: JSON.stringify({ interactive: action }), ...sender },
+    (channel, messageId) => channel.sendInteractive({ messageId, to: customer.phone, body, action }),
+    SEND_TEXT_FAILED,
+  );
+}
+
+/** A button or list row of the customer's last interactive message, by its id: what the customer tapped. */
+export async function findInteractiveOption(deps: Deps, accountId: string, phone: string, id: string): Promise<{ kind: 'button_reply' | 'list_reply'; title: string } | undefined> {
+  const customer = await findCustomer(deps.database.db, accountId, phone);
+  const content = customer && (await repository.lastInteractiveContent(deps.database.db, customer.id));
+  if (!content) return undefined;
+  const { interactive } = JSON.parse(content) as { interactive: InteractiveAction };
+  if ('buttons' in interactive) {
+    const button = interactive.buttons.find((candidate) => candidate.id === id);
+    return button && { kind: 'button_reply', title: button.title };
+  }
+  const row = interactive.sections.flatMap((section) => section.rows).find((candidate) => candidate.id === id);
+  return row && { kind: 'list_reply', title: row.title };
 }
 
 interface MediaToSend {

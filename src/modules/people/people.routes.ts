@@ -20,6 +20,7 @@ const settings = z.object({
   name: z.string(),
   hide_unassigned: z.boolean().describe('Agents do not see unassigned conversations.'),
   messaging_enabled: z.boolean().describe('Off: every send of the account is refused.'),
+  default_bot_id: z.string().nullable().describe("The flow bot that answers a new customer's first message when no other bot does (docs/bots.md)."),
 });
 const team = z.object({ id: z.string(), name: z.string(), created_at: z.string(), member_ids: z.array(z.string()) });
 const members = z.object({ members: z.array(person) });

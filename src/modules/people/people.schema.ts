@@ -55,6 +55,7 @@ export const accountSettingsInput = z.strictObject({
   name: accountName.optional(),
   hide_unassigned: z.boolean({ error: 'hide_unassigned must be true or false' }).optional(),
   messaging_enabled: z.boolean({ error: 'messaging_enabled must be true or false' }).optional(),
+  default_bot_id: z.string({ error: 'default_bot_id is a bot id or null' }).min(1).max(255).nullable().optional(),
 });
 export type AccountSettingsInput = z.output<typeof accountSettingsInput>;
 

@@ -10,6 +10,7 @@ import { listEntries } from '../directory/directory.service.js';
 import { issueInvitation } from './invitations.js';
 import { hashPassword } from './passwords.js';
 import * as repository from './people.repository.js';
+import { checkDefaultBot } from '../bots/bots.service.js';
 import { normalizeEmail, PASSWORD_NEEDS_EMAIL_ISSUE, type AccountSettingsInput, type NewPersonInput, type PersonPatchInput, type Role } from './people.schema.js';
 
 export const EMAIL_TAKEN = 'email is already used by another person';
@@ -202,10 +203,12 @@ export interface AccountSettings {
   hide_unassigned: boolean;
   /** Off: every send is refused (`User not authorized to send text messages.`). */
   messaging_enabled: boolean;
+  /** The flow bot that answers a new customer's first message when no other bot does (docs/bots.md). */
+  default_bot_id: string | null;
 }
 
 export function toAccountSettings(account: Account): AccountSettings {
-  return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1, messaging_enabled: account.messaging_enabled === 1 };
+  return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1, messaging_enabled: account.messaging_enabled === 1, default_bot_id: account.default_bot_id };
 }
 
 export async function getAccountSettings(deps: Deps, accountId: string): Promise<AccountSettings> {
@@ -214,7 +217,9 @@ export async function getAccountSettings(deps: Deps, accountId: string): Promise
 
 export async function updateAccountSettings(deps: Deps, accountId: string, patch: AccountSettingsInput): Promise<AccountSettings> {
   const account = await requireAccount(deps, accountId);
+  if (patch.default_bot_id !== undefined) await checkDefaultBot(deps, accountId, patch.default_bot_id);
   const changes = {
+    ...(patch.default_bot_id !== undefined && { default_bot_id: patch.default_bot_id }),
     ...(patch.name !== undefined && { name: patch.name }),
     ...(patch.hide_unassigned !== undefined && { hide_unassigned: patch.hide_unassigned ? 1 : 0 }),
     ...(patch.messaging_enabled !== undefined && { messaging_enabled: patch.messaging_enabled ? 1 : 0 }),

@@ -1,13 +1,15 @@
 import type { CustomerRow } from '../../db/tables.js';
-import { isValidCustomFieldName } from '../customers/customers.schema.js';
+import { isValidCustomFieldName } from './customers.schema.js';
 
 /**
- * Variables of canned responses: `{{customer.name}}`, `{{customer.phone}}`, `{{customer.email}}` and
- * `{{fields.<custom field>}}` (spaces inside the braces allowed). The server renders them for a
- * customer (GET /app/api/canned-responses/:id/render); a client may apply the same rule itself.
+ * Variables of canned responses and bot flows: `{{customer.name}}`, `{{customer.phone}}`,
+ * `{{customer.email}}` and `{{fields.<custom field>}}` (spaces inside the braces allowed), each with
+ * an optional fallback for a customer without the value: `{{customer.name|there}}`. The server
+ * renders them for a customer (GET /app/api/canned-responses/:id/render); a client may apply the
+ * same rule itself.
  */
 
-const VARIABLE = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const VARIABLE = /\{\{\s*([^{}|]*?)\s*(?:\|([^{}]*))?\}\}/g;
 const CUSTOMER_VARIABLES = ['customer.name', 'customer.phone', 'customer.email'] as const;
 
 function isKnownVariable(name: string): boolean {
@@ -38,14 +40,19 @@ function valueOf(name: string, customer: CustomerValues, fields: Record<string, 
   return value === null ? undefined : String(value);
 }
 
-/** The text with each variable replaced by the customer's value; one without a value becomes empty and is listed in `missing`. */
-export function renderCannedText(text: string, customer: CustomerValues): { text: string; missing: string[] } {
+/**
+ * The text with each variable replaced by the customer's value; one without a value becomes its
+ * fallback (or empty, and is listed in `missing`).
+ */
+export function renderCustomerText(text: string, customer: CustomerValues): { text: string; missing: string[] } {
   const fields = JSON.parse(customer.custom_fields) as Record<string, unknown>;
   const missing = new Set<string>();
-  const rendered = text.replace(VARIABLE, (_match, name: string) => {
+  const rendered = text.replace(VARIABLE, (_match, name: string, fallback: string | undefined) => {
     const value = valueOf(name, customer, fields);
-    if (value === undefined || value === '') missing.add(name);
-    return value ?? '';
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback.trim();
+    missing.add(name);
+    return '';
   });
   return { text: rendered, missing: [...missing] };
 }
