@@ -25,6 +25,7 @@ import { registerAppApi } from './modules/auth/app-api.js';
 import { authAppRoutes } from './modules/auth/auth.routes.js';
 import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
 import { peopleAppRoutes } from './modules/people/people.routes.js';
+import { botAppRoutes } from './modules/bots/bots.routes.js';
 import { liveAppRoutes } from './modules/live/live.routes.js';
 
 /** Every Mumble API endpoint, in the reference's order. */
@@ -39,7 +40,7 @@ export const mumbleEndpoints: Endpoint[] = [
 ] as Endpoint[];
 
 /** The inbox API under /app/api (cookie sessions), for the web inbox and any other client. */
-export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes, ...liveAppRoutes];
+export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes, ...botAppRoutes, ...liveAppRoutes];
 
 export function openApiDocument() {
   return buildOpenApiDocument(mumbleEndpoints, appRoutes, VERSION);

@@ -258,4 +258,23 @@ describeEachDatabase('flow bots', (kind) => {
     await worker.runDue();
     expect(await sent('972501234583')).toEqual(['not reached']);
   });
+
+  it("lets the inbox's admins edit their account's flows, validate one before saving, and nothing of another account", async () => {
+    const adminPerson = await signedInPerson(ctx, { accountId: t.accountId, role: 'admin' });
+    const agent = await signedInPerson(ctx, { accountId: t.accountId, role: 'agent' });
+    expectError(await agent.call('GET', '/app/api/admin/bots'), 403, 'Only admins may do this');
+    const created = await adminPerson.call('POST', '/app/api/admin/bots', { name: 'Greeter', flow: greeter() });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json().bot;
+    expect((await adminPerson.call('GET', '/app/api/admin/bots')).json().bots).toMatchObject([{ id, name: 'Greeter', version: 1 }]);
+    expect((await adminPerson.call('POST', '/app/api/admin/bots/validate', { flow: greeter() })).json()).toEqual({ valid: true, nodes: 1, edges: 0 });
+    expectError(await adminPerson.call('POST', '/app/api/admin/bots/validate', { flow: { ...greeter(), start: 'x' } }), 400, 'Invalid flow: start: there is no node "x"');
+    const saved = await adminPerson.call('PUT', `/app/api/admin/bots/${id}`, { flow: greeter('Shalom {{customer.name|friend}}') });
+    expect(saved.json().bot).toMatchObject({ version: 2, flow: { nodes: [{ text: 'Shalom {{customer.name|friend}}' }] } });
+    const elsewhere = await newTenant(ctx);
+    const theirs = (await admin('POST', `/accounts/${elsewhere.accountId}/bots`, { name: 'Theirs', flow: greeter() })).json().bot.id;
+    expectError(await adminPerson.call('GET', `/app/api/admin/bots/${theirs}`), 404, 'Bot not found.');
+    expectError(await adminPerson.call('PUT', `/app/api/admin/bots/${theirs}`, { name: 'Mine now' }), 404, 'Bot not found.');
+    expect((await admin('GET', `/bots/${theirs}`)).json().bot.name).toBe('Theirs');
+  });
 });

@@ -1419,6 +1419,78 @@ export interface paths {
         patch: operations["app_patch_admin_settings"];
         trace?: never;
     };
+    "/app/api/admin/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's flow bots
+         * @description Admins only.
+         */
+        get: operations["app_get_admin_bots"];
+        put?: never;
+        /**
+         * Add a flow bot
+         * @description Without a flow the bot answers nothing until it gets one.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_bots"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/bots/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a flow without saving it
+         * @description What saving it would refuse, with the node and the problem; `bot_id` lets a flow go to itself.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_bots_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/bots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A flow bot with its current flow
+         * @description Admins only.
+         */
+        get: operations["app_get_admin_bots_id"];
+        /**
+         * Rename a flow bot, or save a new version of its flow
+         * @description Admins only.
+         */
+        put: operations["app_put_admin_bots_id"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/api/events": {
         parameters: {
             query?: never;
@@ -12150,6 +12222,542 @@ export interface operations {
             };
             /** @description `Only admins may do this` · `Cross-site request refused` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_bots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bots: {
+                            id: string;
+                            name: string;
+                            /** @constant */
+                            type: "flow";
+                            /** @description The current version of its flow; 0 while it has none. A session finishes on the version it started with. */
+                            version: number;
+                            created_at: string;
+                            flow?: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_bots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @description The flow (docs/bots.md): version, start, triggers, timeout_seconds, nodes, edges. */
+                    flow?: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bot: {
+                            id: string;
+                            name: string;
+                            /** @constant */
+                            type: "flow";
+                            /** @description The current version of its flow; 0 while it has none. A session finishes on the version it started with. */
+                            version: number;
+                            created_at: string;
+                            flow?: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid flow: node "menu": buttons: a buttons node has 1 to 3 buttons` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_bots_validate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The flow (docs/bots.md): version, start, triggers, timeout_seconds, nodes, edges. */
+                    flow: unknown;
+                    bot_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        valid: true;
+                        nodes: number;
+                        edges: number;
+                    };
+                };
+            };
+            /** @description `Invalid flow: node "menu": buttons: a buttons node has 1 to 3 buttons` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_bots_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bot: {
+                            id: string;
+                            name: string;
+                            /** @constant */
+                            type: "flow";
+                            /** @description The current version of its flow; 0 while it has none. A session finishes on the version it started with. */
+                            version: number;
+                            created_at: string;
+                            flow?: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Bot not found.` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_put_admin_bots_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description The flow (docs/bots.md): version, start, triggers, timeout_seconds, nodes, edges. */
+                    flow?: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bot: {
+                            id: string;
+                            name: string;
+                            /** @constant */
+                            type: "flow";
+                            /** @description The current version of its flow; 0 while it has none. A session finishes on the version it started with. */
+                            version: number;
+                            created_at: string;
+                            flow?: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid flow: node "menu": buttons: a buttons node has 1 to 3 buttons` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Bot not found.` */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

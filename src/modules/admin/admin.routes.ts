@@ -5,6 +5,7 @@ import { ApiError } from '../../errors.js';
 import { parseWith } from '../../http/app-route.js';
 import { bearerMatches } from '../../http/bearer.js';
 import * as accounts from '../accounts/accounts.service.js';
+import { botPatchInput, newBotInput } from '../bots/bots.schema.js';
 import * as bots from '../bots/bots.service.js';
 import type { DirectoryEntry } from '../directory/directory.repository.js';
 import * as directory from '../directory/directory.service.js';
@@ -17,10 +18,6 @@ import { registerWhatsAppAdminRoutes } from '../whatsapp/whatsapp.admin-routes.j
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => parseWith(schema, value, 'body');
 
 const presentTeam = (entry: DirectoryEntry) => ({ id: entry.id, name: entry.name, created_at: entry.created_at });
-
-/** A flow bot: a name, and a flow (JSON, docs/bots.md) it may get later. */
-const newBotInput = z.strictObject({ name: nameInput.shape.name, flow: z.unknown().optional() });
-const botPatchInput = z.strictObject({ name: nameInput.shape.name.optional(), flow: z.unknown().optional() });
 
 /**
  * The operator's API under /admin/v1, on only when OPENMUMBLE_ADMIN_TOKEN is set; the CLI calls the

@@ -99,9 +99,10 @@ export async function listBots(deps: Deps, accountId: string): Promise<BotRecord
   return (await repository.listBots(deps.database.db, accountId)).map((row) => toBotRecord(row));
 }
 
-async function requireBot(deps: Deps, id: string): Promise<BotRow> {
+/** The bot by id; `accountId` scopes it (the inbox's admins), and a bot of another account is not found. */
+async function requireBot(deps: Deps, id: string, accountId?: string): Promise<BotRow> {
   const bot = await repository.findBotById(deps.database.db, id);
-  if (!bot) throw notFound(NOT_FOUND_MESSAGE.bots);
+  if (!bot || (accountId !== undefined && bot.account_id !== accountId)) throw notFound(NOT_FOUND_MESSAGE.bots);
   return bot;
 }
 
@@ -110,14 +111,14 @@ async function currentFlowOf(deps: Deps, bot: BotRow): Promise<Flow | null> {
   return json === undefined ? null : (JSON.parse(json) as Flow);
 }
 
-export async function getBot(deps: Deps, id: string): Promise<BotRecord> {
-  const bot = await requireBot(deps, id);
+export async function getBot(deps: Deps, id: string, accountId?: string): Promise<BotRecord> {
+  const bot = await requireBot(deps, id, accountId);
   return toBotRecord(bot, await currentFlowOf(deps, bot));
 }
 
 /** A new name, or a new version of the flow (sessions under way finish on the version they started with). */
-export async function updateBot(deps: Deps, id: string, input: { name?: string; flow?: unknown }): Promise<BotRecord> {
-  const bot = await requireBot(deps, id);
+export async function updateBot(deps: Deps, id: string, input: { name?: string; flow?: unknown }, accountId?: string): Promise<BotRecord> {
+  const bot = await requireBot(deps, id, accountId);
   const flow = input.flow === undefined ? undefined : await checkFlow(deps.database.db, bot.account_id, input.flow, bot.id);
   const updated = await deps.database.db.transaction().execute(async (trx) => {
     let row = bot;
