@@ -3,7 +3,7 @@
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest } from '../src/db/database.js';
-import { createDeps } from '../src/deps.js';
+import { createDeps } from '../src/compose.js';
 import type { RateLimiter } from '../src/http/rate-limit.js';
 import { createAccount, createApiKey } from '../src/modules/accounts/accounts.service.js';
 

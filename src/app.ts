@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { sandboxEndpoints } from './channels/sandbox/sandbox.routes.js';
+import { sandboxEndpoints } from './modules/sandbox/sandbox.routes.js';
 import type { Deps } from './deps.js';
 import { ApiError, UNEXPECTED_ERROR } from './errors.js';
 import { registerBodyParsers } from './http/body.js';

@@ -1,17 +1,15 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { systemClock, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/database.js';
-import { createRateLimiter, type RateLimiter } from './http/rate-limit.js';
-import { jobStats } from './jobs/queue.js';
-import { createMetrics, registerJobGauges, type Metrics } from './metrics.js';
+import type { Database } from './db/database.js';
+import type { RateLimiter } from './http/rate-limit.js';
+import type { Metrics } from './metrics.js';
 import type { ChannelRegistry } from './channels/channel.js';
-import { createChannelRegistry } from './channels/registry.js';
-import { createCloudApiRuntime, type CloudApiRuntime } from './channels/cloud-api/runtime.js';
-import { DirectoryMediaStore, type MediaStore } from './media/media-store.js';
-import { TimerScheduler, type Scheduler } from './scheduler.js';
-import { createLiveHub, type LiveHub } from './modules/live/hub.js';
+import type { CloudApiRuntime } from './channels/cloud-api/runtime.js';
+import type { MediaStore } from './media/media-store.js';
+import type { Scheduler } from './scheduler.js';
+import type { LiveHub } from './modules/live/hub.js';
 
 /** Everything a module needs, built once at start-up and handed down; tests build their own. */
 export interface Deps {
@@ -91,39 +89,4 @@ function prettyStdout(): pino.DestinationStream {
 /** The logger the configuration asks for. */
 export function loggerFor(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
   return createLogger(config.LOG_LEVEL, config.LOG_FORMAT === 'pretty' ? prettyStdout() : asyncStdout());
-}
-
-export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps {
-  const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? loggerFor(config);
-  const metrics = overrides.metrics ?? createMetrics();
-  // Every reply waits for durable() (buildApp), so SQLite commits can share their fsyncs.
-  const database =
-    overrides.database ??
-    openDatabase(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, groupCommit: true, onSync: (seconds) => metrics.fsyncDuration.observe(seconds) });
-  const deps: Deps = {
-    config,
-    database,
-    clock,
-    logger,
-    metrics,
-    rateLimiter: overrides.rateLimiter ?? createRateLimiter({ config, clock, logger, metrics }),
-    scheduler: overrides.scheduler ?? new TimerScheduler(logger),
-    media: overrides.media ?? new DirectoryMediaStore(config.MEDIA_DIR),
-    // Channels report to the ingest path, which needs these very deps.
-    channels: overrides.channels ?? createChannelRegistry(() => deps),
-    whatsapp: overrides.whatsapp ?? createCloudApiRuntime(config),
-    live: overrides.live ?? createLiveHub({ database, clock, logger, listenerUrl: config.DATABASE_URL }),
-  };
-  registerJobGauges(metrics, () => jobStats(deps.database.db, clock.now()));
-  return deps;
-}
-
-/** Releases what createDeps opened. */
-export async function closeDeps(deps: Deps): Promise<void> {
-  await deps.live.close();
-  await deps.scheduler.close();
-  await deps.rateLimiter.close();
-  await deps.whatsapp.close();
-  await deps.database.close();
 }

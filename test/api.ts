@@ -2,12 +2,12 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { DirectoryTable } from '../src/modules/directory/directory.repository.js';
 import { addEntry } from '../src/modules/directory/directory.service.js';
-import { createTestContext, type DatabaseKind, type TestContext } from './helpers.js';
+import { createTestContext, type Call, type DatabaseKind, type TestContext } from './helpers.js';
 
 /** Small helpers shared by the API suites: one tenant's caller, and the contract's envelopes. */
 
-export type Method = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
-export type Call = (method: Method, url: string, payload?: unknown, headers?: Record<string, string>) => Promise<LightMyRequestResponse>;
+export type { Call };
+export type Method = Parameters<Call>[0];
 
 export interface Tenant {
   accountId: string;

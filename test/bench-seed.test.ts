@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BENCH_ACCOUNT_ID, benchApiKey, seed, seededData, seededPhone, type SeedOptions } from '../bench/seed.js';
 import { buildApp } from '../src/app.js';
-import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
+import { closeDeps, createDeps } from '../src/compose.js';
+import { createLogger, type Deps } from '../src/deps.js';
 import { createScratchDatabase, describeEachDatabase, testConfig, type ScratchDatabase } from './helpers.js';
 import type { FastifyInstance } from 'fastify';
 

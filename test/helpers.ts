@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -9,10 +9,10 @@ import { ManualClock } from '../src/clock.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrateToLatest, openDatabase, type Database } from '../src/db/database.js';
 import type { CustomerRow } from '../src/db/tables.js';
-import { closeDeps, createDeps, createLogger, type Deps } from '../src/deps.js';
+import { closeDeps, createDeps } from '../src/compose.js';
+import { createLogger, type Deps } from '../src/deps.js';
 import { createAccount, createApiKey } from '../src/modules/accounts/accounts.service.js';
 import { ManualScheduler } from '../src/scheduler.js';
-import type { Call } from './api.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -113,6 +113,9 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** A request to the app with an account's key: method, URL, JSON payload, extra headers. */
+export type Call = (method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH', url: string, payload?: unknown, headers?: Record<string, string>) => Promise<LightMyRequestResponse>;
 
 export interface TestContext {
   app: FastifyInstance;

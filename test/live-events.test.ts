@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Viewer } from '../src/http/app-route.js';
+import type { Viewer } from '../src/http/viewer.js';
 import { recordLiveEvent } from '../src/modules/live/live-events.js';
 import { LiveStream } from '../src/modules/live/live-stream.js';
 import { runRetention } from '../src/modules/retention/retention.js';

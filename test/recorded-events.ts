@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { ChannelEvents, InboundMessage, StatusUpdate, TemplateStatusUpdate } from '../src/channels/channel.js';
+import type { Channel, ChannelEvents, InboundMessage, StatusUpdate, TemplateDefinition, TemplateStatusUpdate, TemplateSubmission } from '../src/channels/channel.js';
 
 /** The account every channel under test belongs to. */
 export const ACCOUNT_ID = 'contract-account';
@@ -28,4 +28,18 @@ export class RecordedEvents implements ChannelEvents {
   statusesOf(messageWaId: string): string[] {
     return this.statuses.filter((update) => update.messageWaId === messageWaId).map((update) => update.status);
   }
+}
+
+/** What a channel contract test drives (src/channels/channel.contract.test.ts): one channel and what it reported. */
+export interface ChannelHarness {
+  /** A channel of the account ACCOUNT_ID, reporting to `events`. */
+  channel: Channel;
+  events: RecordedEvents;
+  /** Lets the channel do what it does in its own time (delays, webhooks) until it has nothing left to report. */
+  settle(): Promise<void>;
+  /** Keeps a file in the media store the channel reads uploads from; returns its key. */
+  storeMedia(extension: string, content: Buffer): Promise<string>;
+  /** Has WhatsApp approve a submitted template. */
+  approveTemplate(template: TemplateDefinition, submission: TemplateSubmission): Promise<void>;
+  close(): Promise<void>;
 }

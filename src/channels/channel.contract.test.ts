@@ -8,7 +8,7 @@ import { ManualClock } from '../clock.js';
 import { DirectoryMediaStore } from '../media/media-store.js';
 import { isValidPhone } from '../phone.js';
 import { ManualScheduler } from '../scheduler.js';
-import { ACCOUNT_ID, RecordedEvents } from '../../test/recorded-events.js';
+import { ACCOUNT_ID, RecordedEvents, type ChannelHarness } from '../../test/recorded-events.js';
 import { ChannelError, type Channel, type TemplateDefinition, type TemplateSubmission } from './channel.js';
 import { SandboxChannel } from './sandbox/sandbox-channel.js';
 import { createCloudApiContractHarness } from '../../test/cloud-api-fixture.js';
@@ -19,18 +19,6 @@ import { createCloudApiContractHarness } from '../../test/cloud-api-fixture.js';
  * of this file, rather than importing the suite elsewhere (that would run every harness again).
  */
 
-export interface ChannelHarness {
-  /** A channel of the account ACCOUNT_ID, reporting to `events`. */
-  channel: Channel;
-  events: RecordedEvents;
-  /** Lets the channel do what it does in its own time (delays, webhooks) until it has nothing left to report. */
-  settle(): Promise<void>;
-  /** Keeps a file in the media store the channel reads uploads from; returns its key. */
-  storeMedia(extension: string, content: Buffer): Promise<string>;
-  /** Has WhatsApp approve a submitted template. */
-  approveTemplate(template: TemplateDefinition, submission: TemplateSubmission): Promise<void>;
-  close(): Promise<void>;
-}
 
 const CUSTOMER = '972501234567';
 const TEMPLATE: TemplateDefinition = {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { loadConfig } from '../config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
-import { closeDeps, createDeps, createLogger, type Deps } from '../deps.js';
+import { closeDeps, createDeps } from '../compose.js';
+import { createLogger, type Deps } from '../deps.js';
 import { describeIssue } from '../http/app-route.js';
 
 export type WithDeps = (work: (deps: Deps) => Promise<void>) => Promise<void>;

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { ContractError } from './endpoint.js';
 import { registerWithUploads, type FileUploads } from './uploads.js';
+import type { Viewer } from './viewer.js';
 
 /**
  * A route of the inbox API under /app/api: REST-shaped (path parameters, GET/POST/PATCH/DELETE), JSON
@@ -20,21 +21,6 @@ export type AppAccess =
 
 export type AppMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who is signed in: set by the session check before an `person` or `admin` route runs. */
-export interface Viewer {
-  agentId: string;
-  accountId: string;
-  accountName: string;
-  name: string;
-  email: string;
-  role: 'admin' | 'supervisor' | 'agent';
-  /** The teams the person belongs to. */
-  teamIds: string[];
-  /** The account hides unassigned conversations from agents. */
-  hideUnassigned: boolean;
-  /** The session's id (the SHA-256 of its token). */
-  sessionId: string;
-}
 
 export interface AppContext {
   deps: Deps;

@@ -11,3 +11,6 @@ export function isMediaLink(link: string): boolean {
 export function linkExtension(link: string, filename?: string | null): string {
   return extensionOf(new URL(link).pathname) || extensionOf(filename ?? '');
 }
+
+/** The contract's refusal of a media link (a send's `media_url`, a template's header sample). */
+export const MEDIA_LINK_INVALID = 'Media link is not valid';

@@ -1,11 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { Deps } from '../../deps.js';
-import { MAX_MEDIA_BYTES, extensionOf, mediaTypeOf } from '../../media/media-types.js';
+import type { Logger } from 'pino';
 import { badRequest } from '../../errors.js';
-import { enqueueJob } from '../../jobs/queue.js';
-import { MEDIA_LINK_INVALID } from '../../modules/templates/templates.schema.js';
-import { findChannelByAccount } from '../../modules/whatsapp/whatsapp.repository.js';
-import { credentialsOrDisconnected, markChannelDisconnected, type ChannelCredentials } from '../../modules/whatsapp/whatsapp.service.js';
+import { MEDIA_LINK_INVALID } from '../../media/media-link.js';
+import type { MediaStore } from '../../media/media-store.js';
+import { MAX_MEDIA_BYTES, extensionOf, mediaTypeOf } from '../../media/media-types.js';
 import {
   ChannelError,
   type Channel,
@@ -31,6 +29,30 @@ export interface SendRetryPayload {
   messageId: number;
   /** The Graph API body, as first built (an uploaded file is referred to by its media id). */
   body: Record<string, unknown>;
+}
+
+/** One account's WhatsApp number, its token in clear. */
+export interface ChannelCredentials {
+  accountId: string;
+  phoneNumberId: string;
+  wabaId: string;
+  displayPhoneNumber: string;
+  accessToken: string;
+  status: 'connected' | 'disconnected';
+  statusReason: string | null;
+}
+
+/** What the channel needs from the rest of the server, given to it (it imports no module). */
+export interface CloudApiPorts {
+  runtime: CloudApiRuntime;
+  media: Pick<MediaStore, 'open'>;
+  logger: Logger;
+  /** WHATSAPP_APP_ID: needed to upload a template's header sample. */
+  appId: string | undefined;
+  /** Meta refused the token (190): the account's channel is marked disconnected. */
+  markDisconnected(accountId: string, reason: string): Promise<void>;
+  /** A send WhatsApp's rate limits refused: a durable job sends it again later. */
+  queueSendRetry(payload: SendRetryPayload, attempt: number): Promise<void>;
 }
 
 /** `biz_opaque_callback_data` of our sends: Meta echoes it with every status of the message. */
@@ -71,11 +93,13 @@ export class CloudApiChannel implements Channel {
   readonly type = 'cloud_api' as const;
   readonly phoneNumber: string;
 
+  private readonly runtime: CloudApiRuntime;
+
   constructor(
-    private readonly deps: Deps,
-    private readonly runtime: CloudApiRuntime,
+    private readonly ports: CloudApiPorts,
     private readonly credentials: ChannelCredentials,
   ) {
+    this.runtime = ports.runtime;
     this.phoneNumber = credentials.displayPhoneNumber;
   }
 
@@ -97,9 +121,9 @@ export class CloudApiChannel implements Channel {
       const { key, mimeType } = message.source.stored;
       let bytes: Buffer;
       try {
-        bytes = await readAll(await this.deps.media.open(key), MAX_MEDIA_BYTES[message.kind]);
+        bytes = await readAll(await this.ports.media.open(key), MAX_MEDIA_BYTES[message.kind]);
       } catch (error) {
-        this.deps.logger.warn({ err: error, key }, 'media to upload could not be read from the media store');
+        this.ports.logger.warn({ err: error, key }, 'media to upload could not be read from the media store');
         throw new ChannelError('The media file could not be read from the media store', null, 'failed');
       }
       const filename = message.filename ?? key;
@@ -137,7 +161,7 @@ export class CloudApiChannel implements Channel {
     this.requireConnected();
     let header: { format: 'IMAGE' | 'VIDEO' | 'DOCUMENT' | 'AUDIO'; handle: string } | null = null;
     if (template.header) {
-      const appId = this.deps.config.WHATSAPP_APP_ID;
+      const { appId } = this.ports;
       if (!appId) throw new ChannelError('WHATSAPP_APP_ID must be set to submit a template with a media header', null, 'failed');
       header = { format: template.header.format, handle: await this.uploadHeaderSample(appId, template.header.format, template.header.mediaUrl) };
     }
@@ -179,7 +203,7 @@ export class CloudApiChannel implements Channel {
       sample = await this.runtime.graph.downloadMedia(url, null, { maxBytes: limit, publicDispatcher: this.runtime.publicDispatcher });
     } catch (error) {
       if (!(error instanceof GraphRequestError || error instanceof MediaTooLargeError)) throw error;
-      this.deps.logger.warn({ accountId: this.credentials.accountId, reason: error.message }, 'template header sample could not be downloaded');
+      this.ports.logger.warn({ accountId: this.credentials.accountId, reason: error.message }, 'template header sample could not be downloaded');
       throw badRequest(MEDIA_LINK_INVALID);
     }
     const path = new URL(url).pathname;
@@ -203,7 +227,7 @@ export class CloudApiChannel implements Channel {
       return { messageWaId: sent.wamid };
     } catch (error) {
       if (error instanceof ChannelError && error.disposition === 'queued') {
-        await enqueueSendRetry(this.deps, { accountId: this.credentials.accountId, messageId, body }, 1);
+        await this.ports.queueSendRetry({ accountId: this.credentials.accountId, messageId, body }, 1);
       }
       throw error;
     }
@@ -215,15 +239,16 @@ export class CloudApiChannel implements Channel {
       return await call();
     } catch (error) {
       if (!(error instanceof GraphRequestError)) throw error;
-      throw await failureToError(this.deps, this.credentials.accountId, error.failure);
+      throw await failureToError(error.failure, (reason) => this.ports.markDisconnected(this.credentials.accountId, reason));
     }
   }
 }
 
-export async function failureToError(deps: Deps, accountId: string, failure: ChannelFailure): Promise<ChannelError> {
+/** A Graph API failure as the ChannelError the messages service reads; a refused token is reported through `disconnect`. */
+export async function failureToError(failure: ChannelFailure, disconnect: (reason: string) => Promise<void>): Promise<ChannelError> {
   switch (failure.action) {
     case 'disconnect':
-      await markChannelDisconnected(deps, accountId, failure.reason ?? failure.title);
+      await disconnect(failure.reason ?? failure.title);
       return new ChannelError(failure.title, failure.code, 'failed');
     case 'window_closed':
       return new ChannelError(failure.title, failure.code, 'window_closed');
@@ -239,28 +264,4 @@ export async function failureToError(deps: Deps, accountId: string, failure: Cha
 /** Rate limits: 10 s, 20 s, 40 s … up to 15 minutes, with up to 20% jitter. */
 export function sendRetryDelayMs(attempt: number, random: () => number = Math.random): number {
   return Math.min(10_000 * 2 ** Math.max(0, attempt - 1), 15 * 60_000) * (1 + random() * 0.2);
-}
-
-export async function enqueueSendRetry(deps: Deps, payload: SendRetryPayload, attempt: number): Promise<void> {
-  const to = typeof payload.body.to === 'string' ? payload.body.to : '';
-  const now = deps.clock.now();
-  await enqueueJob(deps.database.db, {
-    type: SEND_RETRY_JOB,
-    payload,
-    // One customer's messages leave in the order they were sent.
-    groupKey: `whatsapp-send:${payload.accountId}:${to}`,
-    runAt: new Date(now.getTime() + sendRetryDelayMs(attempt)),
-    now,
-  });
-}
-
-/**
- * The Cloud API channel of an account whose channel_type is cloud_api. A token that cannot be
- * decrypted (OPENMUMBLE_SECRET_KEY changed or missing) makes a channel that refuses every send with
- * that reason, rather than an unexpected error.
- */
-export async function cloudApiChannelFor(deps: Deps, accountId: string): Promise<CloudApiChannel> {
-  const row = await findChannelByAccount(deps.database.db, accountId);
-  if (!row) throw new Error(`account ${accountId} is on the cloud_api channel but has no WhatsApp number connected`);
-  return new CloudApiChannel(deps, deps.whatsapp, credentialsOrDisconnected(deps, row));
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
-import { registerAppRoutes, type AppRoute, type Viewer } from '../../http/app-route.js';
+import { registerAppRoutes, type AppRoute } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { NOT_SIGNED_IN, sessionTokenOf, viewerOfSession } from './sessions.service.js';
 
 /** The header every state-changing /app/api request carries: a cross-site form cannot set it. */

@@ -4,7 +4,7 @@ import type { AgentRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { randomToken } from '../../ids.js';
 import { tokenDigest } from '../people/invitations.js';
 import { verifyPassword } from '../people/passwords.js';

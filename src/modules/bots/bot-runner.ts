@@ -191,6 +191,7 @@ async function commitTurn(input: StepInput, result: TurnResult, fallbackBotId: s
   const next = result.session;
   const botId = next?.botId ?? fallbackBotId;
   return deps.database.db.transaction().execute(async (trx) => {
+    await repository.lockCustomer(trx, customer.id);
     const current = await findCustomerById(trx, account.id, customer.id);
     if (!current || !botRunning(current)) return false;
     const saved = await repository.saveSession(
@@ -290,6 +291,8 @@ function botSender(deps: Deps, customer: CustomerRow, rowId: string): MessageSen
     sender_type: 'bot',
     sender_agent_id: null,
     claim: async (trx) => {
+      // The customer's row first, as a step's commit takes it: the same order, so no deadlock.
+      await repository.lockCustomer(trx, customer.id);
       if (!(await repository.takeOutboxRow(trx, rowId))) return false;
       const current = await findCustomerById(trx, customer.account_id, customer.id);
       return current !== undefined && botRunning(current);

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { BotOutboxRow, BotRow, BotSessionRow, CustomerRow, DB } from '../../db/tables.js';
+import { isPostgres } from '../../jobs/queue.js';
 
 export function findBot(db: Kysely<DB>, accountId: string, id: string): Promise<BotRow | undefined> {
   return db.selectFrom('bots').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
@@ -121,4 +122,12 @@ export async function endSession(db: Kysely<DB>, customerId: string, at: string)
     .where('customer_id', '=', customerId)
     .where('waiting', '!=', SESSION_ENDED)
     .execute();
+}
+
+/**
+ * Holds the customer's row until the transaction ends (PostgreSQL; SQLite runs one writer at a time),
+ * so a person taking over (which updates it) cannot slip between a step's check and its commit.
+ */
+export async function lockCustomer(db: Kysely<DB>, customerId: string): Promise<void> {
+  if (isPostgres(db)) await sql`select id from customers where id = ${customerId} for no key update`.execute(db);
 }

@@ -5,7 +5,7 @@ import { recordLiveEvent, type LiveEventDraft } from '../live/live-events.js';
 import { recordEventIfWanted } from '../webhooks/events.js';
 import * as repository from './customers.repository.js';
 import type { CustomerRecord } from './customers.schema.js';
-import { toCustomerRecord } from './customers.service.js';
+import { toCustomerRecord } from './customer-record.js';
 
 /** The customer's API record as it stands in `trx`. */
 export async function customerRecordIn(trx: Kysely<DB>, customer: Pick<CustomerRow, 'account_id' | 'id'>): Promise<CustomerRecord | undefined> {

@@ -181,7 +181,8 @@ export async function lockAccount(db: Kysely<DB>, dialect: DialectName, accountI
  * The queries of add-new-customer's and edit-customer's transactions that take the same shape every
  * time: compiled once.
  */
-const accountForUpdate = preparedQuery((db, accountId: string) => db.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate());
+// NO KEY UPDATE: it serializes the bookkeeping without blocking the key-share locks of foreign keys (a message inserted meanwhile).
+const accountForUpdate = preparedQuery((db, accountId: string) => db.selectFrom('accounts').select('id').where('id', '=', accountId).forNoKeyUpdate());
 
 const customFieldNamesOf = preparedQuery((db, accountId: string) => db.selectFrom('custom_field_names').select('name').where('account_id', '=', accountId));
 

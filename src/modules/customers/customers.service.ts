@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CustomerRow, DB } from '../../db/tables.js';
-import { toApiTime, toStoredTime } from '../../db/time.js';
+import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
 import { readPage } from '../../http/fields.js';
@@ -13,6 +13,7 @@ import { recordLiveEvent } from '../live/live-events.js';
 import { enqueueBotStep } from '../bots/bot-jobs.js';
 import { endSession } from '../bots/bots.repository.js';
 import { customerRecordIn, recordConversationLiveEvents, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
+import { toCustomerRecord, type CustomFields } from './customer-record.js';
 import * as repository from './customers.repository.js';
 import {
   ATTRIBUTION_FIELDS,
@@ -27,33 +28,12 @@ import {
   type CustomerRecord,
 } from './customers.schema.js';
 
-type CustomFields = Record<string, string | number | boolean>;
 
 /** The fields a customer can be created from outside add-new-customer (a template's recipient, an inbound message). */
 export type NewContact = Pick<CustomerFieldsInput, 'customer_phone'> & Partial<Pick<CustomerFieldsInput, 'name' | 'email' | 'source' | 'bot_token'>>;
 type Scalar = string | number | boolean | null;
 
 export const BOT_OFF = 'turn_off';
-
-export function toCustomerRecord(row: CustomerRow, labels: string[]): CustomerRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    phone: row.phone,
-    email: row.email,
-    country: row.country,
-    conversation_status: row.conversation_status as CustomerRecord['conversation_status'],
-    last_interaction: toApiTime(row.last_interaction_at),
-    source: row.source,
-    custom_fields: JSON.parse(row.custom_fields) as CustomFields,
-    attribution: JSON.parse(row.attribution) as Record<string, string>,
-    labels,
-    agent_id: row.agent_id,
-    team_id: row.team_id,
-    bot: row.bot,
-    created_at: toApiTime(row.created_at)!,
-  };
-}
 
 /** The account's customer with this (normalized) phone; an invalid number cannot be a customer. */
 export async function findCustomer(db: Kysely<DB>, accountId: string, phone: string): Promise<CustomerRow | undefined> {

@@ -6,7 +6,8 @@ import { newId } from '../../ids.js';
 import { countryOfPhone, isValidPhone } from '../../phone.js';
 import { customerRecordIn, recordCustomerChange, recordCustomerEvent } from './customer-events.js';
 import * as repository from './customers.repository.js';
-import { ensureCustomer, toCustomerRecord } from './customers.service.js';
+import { toCustomerRecord } from './customer-record.js';
+import { ensureCustomer } from './customers.service.js';
 
 /**
  * Which customer a WhatsApp sender is (docs/whatsapp.md, "Who wrote"). WhatsApp names a person by

@@ -4,7 +4,7 @@ import type { CannedResponseRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { conflict, notFound } from '../../errors.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { newId } from '../../ids.js';
 import * as repository from './canned-responses.repository.js';
 import { renderCustomerText, variablesOf } from '../customers/customer-text.js';

@@ -2,7 +2,7 @@ import type { Account, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { newId } from '../../ids.js';
 import type { MediaUpload } from '../../media/upload.js';
 import { requireAccount } from '../accounts/accounts.service.js';

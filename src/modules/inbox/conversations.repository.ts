@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type ExpressionWrapper, type Kysely, type OperandExpression, type SqlBool } from 'kysely';
 import type { DialectName } from '../../db/database.js';
 import type { CustomerRow, DB, MessageRow, NoteRow } from '../../db/tables.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { matchesSearch, type SearchQuery } from './inbox-search.js';
 import { visibleCustomers } from './visibility.js';
 

@@ -4,7 +4,7 @@ import type { MessageRow } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
 import { notFound } from '../../errors.js';
 import { encodeCursor } from '../../http/cursor.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { botState } from '../customers/customer-events.js';
 import { labelNamesByCustomer } from '../customers/customers.repository.js';
 import { isConversationOpen, windowClosesAt } from '../messages/conversation-window.js';

@@ -1,6 +1,6 @@
 import type { ExpressionBuilder, ExpressionWrapper, SqlBool } from 'kysely';
 import type { DB } from '../../db/tables.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 
 /**
  * Who may see a customer: the one rule every inbox list, read, action and live event applies.

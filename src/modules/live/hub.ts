@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.js';
 import { PostgresListener } from '../../db/listener.js';
 import type { LiveEventRow } from '../../db/tables.js';
 import { ApiError } from '../../errors.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import { canSee } from '../inbox/visibility.js';
 import { LIVE_CHANNEL, onLiveEventsRecorded } from './live-events.js';
 import * as repository from './live.repository.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import type { Viewer } from '../../http/app-route.js';
+import type { Viewer } from '../../http/viewer.js';
 import type { LiveEventRow } from '../../db/tables.js';
 import { LATE_COMMIT_WINDOW_MS, mayReceive, sseFrame, toLiveEvent, type LiveEvent, type LiveHub, type LiveSubscriber } from './hub.js';
 import * as repository from './live.repository.js';

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { ApiError } from '../../errors.js';
 import { defineEndpoint } from '../../http/endpoint.js';
+import { MEDIA_LINK_INVALID } from '../../media/media-link.js';
 import type { FileUploads } from '../../http/uploads.js';
 import { MAX_MEDIA_BYTES } from '../../media/media-types.js';
 import { stageUpload, type MediaUpload } from '../../media/upload.js';
 import { CUSTOMER_NOT_FOUND, PHONE_REQUIRED } from '../customers/customers.schema.js';
 import {
   BUTTON_VARIABLES_MISMATCH,
-  MEDIA_LINK_INVALID,
   TEMPLATE_NOT_APPROVED,
   TEMPLATE_NOT_FOUND,
   VARIABLES_MISMATCH,

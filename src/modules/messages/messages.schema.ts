@@ -4,7 +4,7 @@ import { isMediaLink } from '../../media/media-link.js';
 import { MEDIA_EXTENSIONS } from '../../media/media-types.js';
 import { MediaUpload } from '../../media/upload.js';
 import { PHONE_REQUIRED, customerFieldsInput } from '../customers/customers.schema.js';
-import { MEDIA_LINK_INVALID } from '../templates/templates.schema.js';
+import { MEDIA_LINK_INVALID } from '../../media/media-link.js';
 
 export const MISSING_PARAMETERS = 'Missing required parameters.';
 export const CONVERSATION_CLOSED = 'Conversation is closed (send a template instead)';

@@ -12,12 +12,13 @@ import { isValidPhone } from '../../phone.js';
 import { recordMessageTime } from '../customers/customers.repository.js';
 import { CUSTOMER_NOT_FOUND } from '../customers/customers.schema.js';
 import { ensureCustomer, findCustomer, requireCustomer } from '../customers/customers.service.js';
-import { MEDIA_LINK_INVALID } from '../templates/templates.schema.js';
+import { MEDIA_LINK_INVALID } from '../../media/media-link.js';
 import { requireTemplate, templateContent } from '../templates/templates.service.js';
 import { isConversationOpen } from './conversation-window.js';
 import { recordLiveEvent } from '../live/live-events.js';
 import { applyPendingStatuses } from './ingest.js';
 import { messageCreated, messageStatusChanged } from './message-live-events.js';
+import { toMessageRecord } from './message-record.js';
 import * as repository from './messages.repository.js';
 import {
   CONVERSATION_CLOSED,
@@ -261,32 +262,6 @@ export async function sendTemplate(deps: Deps, account: Account, input: SendTemp
     (channel, messageId) => channel.sendTemplate({ messageId, to: customer.phone, ...message }),
     SEND_TEMPLATE_FAILED,
   );
-}
-
-export function toMessageRecord(row: repository.MessageWithPhone): MessageRecord {
-  const inbound = row.direction === 'inbound';
-  return {
-    id: row.id,
-    message_wa_id: row.message_wa_id,
-    direction: inbound ? 'inbound' : 'outbound',
-    type: row.type,
-    from: inbound ? row.customer_phone : row.business_phone,
-    to: inbound ? row.business_phone : row.customer_phone,
-    text: row.text,
-    is_img: row.type === 'image',
-    is_video: row.type === 'video',
-    is_audio: row.type === 'audio',
-    is_pdf: row.type === 'document' && row.media_mime_type === 'application/pdf',
-    is_sticker: row.type === 'sticker',
-    is_geo_location: row.type === 'location',
-    media_url: row.media_url,
-    mime_type: row.media_mime_type,
-    filename: row.media_filename,
-    timestamp: Math.floor(Date.parse(row.created_at) / 1000),
-    status: row.status as MessageRecord['status'],
-    error_code: row.error_code,
-    error_title: row.error_title,
-  };
 }
 
 export async function getMessage(deps: Deps, accountId: string, messageWaId: string): Promise<MessageRecord> {

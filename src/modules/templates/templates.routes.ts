@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { UNEXPECTED_ERROR } from '../../errors.js';
 import { defineEndpoint } from '../../http/endpoint.js';
+import { MEDIA_LINK_INVALID } from '../../media/media-link.js';
 import {
   BODY_REQUIRED,
   INVALID_TEMPLATE,
-  MEDIA_LINK_INVALID,
   TEMPLATE_NAME_REQUIRED,
   TEMPLATE_NAME_TAKEN,
   TEMPLATE_STATUSES,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TemplateHeaderFormat } from '../../channels/channel.js';
-import { isMediaLink, linkExtension } from '../../media/media-link.js';
+import { MEDIA_LINK_INVALID, isMediaLink, linkExtension } from '../../media/media-link.js';
 import { mediaTypeOf, type MediaKind } from '../../media/media-types.js';
 import { isValidPhone, normalizePhone } from '../../phone.js';
 import { countVariables } from './template-text.js';
@@ -9,7 +9,6 @@ export const TEMPLATE_NAME_REQUIRED = 'Template name is required';
 export const TEMPLATE_NAME_TAKEN = 'Template name already exists';
 export const BODY_REQUIRED = 'Body text is required';
 export const INVALID_TEMPLATE = 'Invalid template configuration';
-export const MEDIA_LINK_INVALID = 'Media link is not valid';
 export const TEMPLATE_NOT_FOUND = 'Template not found';
 export const TEMPLATE_NOT_APPROVED = 'Template is not approved';
 export const VARIABLES_MISMATCH = 'Variables count does not match the template';

@@ -1,12 +1,13 @@
 import type { TemplateButton, TemplateDefinition, TemplateHeaderFormat, TemplateMessage, TemplateStatusUpdate } from '../../channels/channel.js';
-import type { Account, TemplateRow } from '../../db/tables.js';
+import type { Kysely } from 'kysely';
+import type { Account, DB, TemplateRow } from '../../db/tables.js';
 import { toApiTime, toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { countVariables, renderTemplate } from './template-text.js';
 import * as repository from './templates.repository.js';
-import { recordTemplateStatusEvent } from '../webhooks/domain-events.js';
+import { recordEvent } from '../webhooks/events.js';
 import {
   BUTTON_VARIABLES_MISMATCH,
   TEMPLATE_NAME_TAKEN,
@@ -41,6 +42,15 @@ export function toTemplateRecord(row: TemplateRow): TemplateRecord {
     media_url: row.media_url,
     created_at: toApiTime(row.created_at)!,
   };
+}
+
+/** template.status_changed when the template's status moved: the template as get-templates shows it, plus `previous_status`. */
+async function recordTemplateStatusEvent(deps: Pick<Deps, 'clock'>, trx: Kysely<DB>, before: TemplateRow | undefined): Promise<void> {
+  if (!before) return;
+  const after = await repository.findTemplate(trx, before.account_id, before.id);
+  if (!after || after.status === before.status) return;
+  // Not about a conversation: the inbox shows no template events.
+  await recordEvent(trx, after.account_id, 'template.status_changed', { ...toTemplateRecord(after), previous_status: before.status }, `template:${after.id}`, deps.clock.now(), []);
 }
 
 function definitionOf(input: CreateTemplateInput): TemplateDefinition {

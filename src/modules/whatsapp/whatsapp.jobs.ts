@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { ChannelEvents, InboundMessage, TemplateStatus } from '../../channels/channel.js';
 import {
   SEND_RETRY_JOB,
+  type ChannelCredentials,
   failureToError,
   messageIdFromCallbackData,
   sendRetryDelayMs,
@@ -22,7 +23,7 @@ import * as messages from '../messages/messages.repository.js';
 import { markSendFailed, notePendingReason } from '../messages/messages.service.js';
 import { WEBHOOK_JOB } from './whatsapp.inbox.js';
 import * as repository from './whatsapp.repository.js';
-import { applyReferralAttribution, credentialsOrDisconnected, markChannelDisconnected, type ChannelCredentials } from './whatsapp.service.js';
+import { applyReferralAttribution, credentialsOrDisconnected, markChannelDisconnected } from './whatsapp.service.js';
 
 /** Meta's template events → our template statuses; events that change nothing we show are left out. */
 const TEMPLATE_EVENT_STATUS: Record<string, TemplateStatus> = {
@@ -289,7 +290,7 @@ export function sendRetryJobHandler(deps: Deps, runtime: CloudApiRuntime): JobHa
         return;
       } catch (error) {
         if (!(error instanceof GraphRequestError)) throw error;
-        const failure = await failureToError(deps, payload.accountId, error.failure);
+        const failure = await failureToError(error.failure, (reason) => markChannelDisconnected(deps, payload.accountId, reason));
         if (failure.disposition === 'queued' && job.attempts < SEND_RETRY_MAX_ATTEMPTS) {
           await notePendingReason(deps, payload.accountId, payload.messageId, failure.code, `${failure.title} (retrying)`);
           return { retryAt: new Date(deps.clock.now().getTime() + sendRetryDelayMs(job.attempts + 1)), error: failure.title };

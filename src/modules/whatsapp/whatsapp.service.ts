@@ -2,6 +2,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { z } from 'zod';
 import { SecretKeyMissingError, tokenCipherFor, TokenDecryptionError } from '../../secrets/secret-box.js';
 import { toStoredTime } from '../../db/time.js';
+import type { ChannelCredentials } from '../../channels/cloud-api/cloud-api-channel.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, conflict } from '../../errors.js';
 import { isValidPhone, normalizePhone } from '../../phone.js';
@@ -146,16 +147,6 @@ export async function showChannel(deps: Deps, accountId: string): Promise<Channe
 export async function markChannelDisconnected(deps: Deps, accountId: string, reason: string): Promise<void> {
   const changed = await repository.markDisconnected(deps.database.db, accountId, reason, toStoredTime(deps.clock.now()));
   if (changed) deps.logger.warn({ accountId, reason }, 'WhatsApp channel marked disconnected');
-}
-
-export interface ChannelCredentials {
-  accountId: string;
-  phoneNumberId: string;
-  wabaId: string;
-  displayPhoneNumber: string;
-  accessToken: string;
-  status: 'connected' | 'disconnected';
-  statusReason: string | null;
 }
 
 /** The channel with its token in clear, for the Cloud API client only. */
