@@ -27,6 +27,7 @@ import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
 import { peopleAppRoutes } from './modules/people/people.routes.js';
 import { botAppRoutes } from './modules/bots/bots.routes.js';
 import { liveAppRoutes } from './modules/live/live.routes.js';
+import { registerWebApp } from './modules/web-app/web-app.routes.js';
 
 /** Every Mumble API endpoint, in the reference's order. */
 export const mumbleEndpoints: Endpoint[] = [
@@ -156,6 +157,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   registerAdminRoutes(app, deps);
   registerAppApi(app, deps, appRoutes);
+  // The web inbox at /app (its page for every /app/* path but /app/api/*), and `/` sending browsers there.
+  registerWebApp(app);
   // Open live-event streams would hold the server open: they end first (browsers reconnect elsewhere).
   app.addHook('preClose', async () => deps.live.endStreams());
   // Meta's webhooks: not under /mumbleapi, no API key; the raw body is signature-checked in its own scope.

@@ -76,6 +76,10 @@ const envSchema = z.object({
     .string()
     .regex(/^om_[A-Za-z0-9_-]{32,}$/, 'must be om_ followed by at least 32 characters of [A-Za-z0-9_-]')
     .optional(),
+  // The first start's admin person of the default account, for scripted installs: with both, it can
+  // sign in at once; with the email only, the banner prints its one-time link to set a password.
+  OPENMUMBLE_ADMIN_EMAIL: z.string().trim().max(254).pipe(z.email('expected an email address')).optional(),
+  OPENMUMBLE_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(1024).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   // `pretty`: coloured, one-line logs for a person at a terminal (pino-pretty); `json` for machines.
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),

@@ -10,6 +10,8 @@ import type { Deps } from './deps.js';
 import { ensureDefaultAccount } from './modules/accounts/accounts.service.js';
 import { sealPlainWebhookSecrets } from './modules/secrets/secrets.service.js';
 import { checkSecretKeyForStoredChannels } from './modules/whatsapp/whatsapp.service.js';
+import { createPerson } from './modules/people/people.service.js';
+import { invitationUrl } from './modules/people/invitations.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -34,6 +36,36 @@ function printFirstStartKey(url: string, key: string, out: NodeJS.WritableStream
       '',
     ].join('\n'),
   );
+}
+
+/** The first start's admin person: named by OPENMUMBLE_ADMIN_EMAIL (with its password, or to be set by a one-time link). */
+const DEFAULT_ADMIN_EMAIL = 'admin@openmumble.local';
+
+interface FirstAdmin {
+  email: string;
+  /** The token of the link to set the password with (none when OPENMUMBLE_ADMIN_PASSWORD set it). */
+  invitationToken?: string;
+}
+
+/** On the first start, the default account gets an admin who can sign in to the inbox (docs/inbox.md). */
+async function createFirstAdmin(deps: Deps, accountId: string, config: Config): Promise<FirstAdmin> {
+  const email = config.OPENMUMBLE_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL;
+  const password = config.OPENMUMBLE_ADMIN_PASSWORD;
+  const { invitationToken } = await createPerson(deps, accountId, { name: 'Admin', email, role: 'admin', ...(password !== undefined && { password }) });
+  return { email, ...(invitationToken && { invitationToken }) };
+}
+
+/** Every start: where the inbox is; the first start: how its admin gets in. */
+function printInboxBanner(config: Config, url: string, admin: FirstAdmin | undefined, out: NodeJS.WritableStream): void {
+  // The address it listens at (PORT=0 picks one), unless PUBLIC_URL says where browsers reach it.
+  const base = config.PUBLIC_URL ?? url;
+  const lines = [`openmumble is running. The inbox: ${base}/app`];
+  if (admin?.invitationToken) {
+    const link = invitationUrl({ ...config, PUBLIC_URL: base }, admin.invitationToken);
+    lines.push(`Set the password of the admin (${admin.email}) with this one-time link, then sign in:`, '', `  ${link}`, '');
+  }
+  else if (admin) lines.push(`Sign in as ${admin.email} with the password of OPENMUMBLE_ADMIN_PASSWORD.`);
+  out.write(`${lines.join('\n')}\n`);
 }
 
 /** DATABASE_URL as it may be shown: without the user and password. */
@@ -101,7 +133,9 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     const missingKey = await checkSecretKeyForStoredChannels(deps);
     if (missingKey) throw new ConfigError(missingKey);
     await sealPlainWebhookSecrets(deps);
+    if (config.OPENMUMBLE_ADMIN_PASSWORD !== undefined && config.OPENMUMBLE_ADMIN_EMAIL === undefined) throw new ConfigError('OPENMUMBLE_ADMIN_PASSWORD needs OPENMUMBLE_ADMIN_EMAIL: the email the admin signs in with');
     const created = await ensureDefaultAccount(deps, config.OPENMUMBLE_API_KEY);
+    const admin = created ? await createFirstAdmin(deps, created.account.id, config) : undefined;
     // The key is about to be shown: it must survive a power cut.
     await deps.database.durable();
     app = await buildApp(deps);
@@ -112,6 +146,7 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     const background = startBackgroundWork(deps);
     if (created && !config.OPENMUMBLE_API_KEY) printFirstStartKey(url, created.key.key, out);
     if (created && config.OPENMUMBLE_API_KEY) deps.logger.info('created the default account with the key from OPENMUMBLE_API_KEY');
+    printInboxBanner(config, url, admin, out);
     const started = deps;
     const listening = app;
     return {
