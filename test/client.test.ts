@@ -1,31 +1,28 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, OpenMumbleError, verifyWebhook, WebhookVerificationError, type OpenMumbleClient } from '@openmumble/client';
-import { createScratchDatabase, describeEachDatabase, type ScratchDatabase } from './helpers.js';
-import { ROOT, startServerProcess, type ServerProcess } from './processes.js';
-import { startReceiver, type Receiver } from './webhooks-receiver.js';
+import { describeEachDatabase } from './helpers.js';
+import { ROOT, type ServerProcess } from './processes.js';
+import { startServerWithReceiver, type ServerWithReceiver } from './server-with-receiver.js';
+import type { Receiver } from './webhooks-receiver.js';
 
 /** The typed client (packages/client) against a real server process, on each database. */
 const API_KEY = `om_live_${'typedclienttest'.repeat(3)}`;
 
 describeEachDatabase('@openmumble/client against the server', (kind) => {
-  let database: ScratchDatabase;
+  let started: ServerWithReceiver;
   let server: ServerProcess;
   let client: OpenMumbleClient;
   let receiver: Receiver;
 
   beforeAll(async () => {
-    database = await createScratchDatabase(kind);
-    receiver = await startReceiver();
-    const env = { DATABASE_URL: database.url, OPENMUMBLE_API_KEY: API_KEY, SANDBOX_STATUS_DELAY_MS: '20', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', MEDIA_DIR: `${database.dir}/media` };
-    server = await database.underSchemaLock(() => startServerProcess({ env }));
+    started = await startServerWithReceiver(kind, { OPENMUMBLE_API_KEY: API_KEY, SANDBOX_STATUS_DELAY_MS: '20' });
+    ({ server, receiver } = started);
     client = createClient({ baseUrl: server.url, apiKey: API_KEY, retry: { baseDelayMs: 10 } });
   }, 120_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await receiver?.close();
-    await database?.drop();
+    await started?.stop();
   });
 
   it('creates a customer, hears them write, replies and reads the reply as read', async () => {

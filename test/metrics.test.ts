@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from './helpers.js';
-import { startServerProcess, type ServerProcess } from './processes.js';
-import { startReceiver, type Receiver } from './webhooks-receiver.js';
+import type { ServerProcess } from './processes.js';
+import { startServerWithReceiver, type ServerWithReceiver } from './server-with-receiver.js';
+import type { Receiver } from './webhooks-receiver.js';
 
 /** /metrics of a real server process after real traffic: what operators graph and alert on. */
 const API_KEY = `om_live_${'metricsundertest'.repeat(3)}`;
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
 describe('GET /metrics after traffic', () => {
-  let database: ScratchDatabase;
+  let started: ServerWithReceiver;
   let server: ServerProcess;
   let receiver: Receiver;
   let scraped = '';
@@ -22,11 +22,8 @@ describe('GET /metrics after traffic', () => {
   };
 
   beforeAll(async () => {
-    database = await createScratchDatabase('sqlite');
-    receiver = await startReceiver();
-    server = await startServerProcess({
-      env: { DATABASE_URL: database.url, OPENMUMBLE_API_KEY: API_KEY, METRICS_TOKEN, SANDBOX_STATUS_DELAY_MS: '10', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', MEDIA_DIR: `${database.dir}/media` },
-    });
+    started = await startServerWithReceiver('sqlite', { OPENMUMBLE_API_KEY: API_KEY, METRICS_TOKEN, SANDBOX_STATUS_DELAY_MS: '10' });
+    ({ server, receiver } = started);
     expect((await mumble('add-webhook', { url: `${receiver.url}/hook`, events: ['message.received'] })).status).toBe(200);
     expect((await mumble('add-new-customer', { customer_phone: '972501230001' })).status).toBe(200);
     expect((await mumble('sandbox/receive-message', { customer_phone: '972501230001', text: 'hello' })).status).toBe(200);
@@ -41,9 +38,7 @@ describe('GET /metrics after traffic', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await receiver?.close();
-    await database?.drop();
+    await started?.stop();
   });
 
   it('needs the token when METRICS_TOKEN is set', async () => {

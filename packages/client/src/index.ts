@@ -1,6 +1,6 @@
 import createFetchClient from 'openapi-fetch';
 import type { paths } from './schema.js';
-import { retryingFetch, type RetryPolicy } from './transport.js';
+import { randomUuid, retryingFetch, type RetryPolicy } from './transport.js';
 
 export type { paths } from './schema.js';
 export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook } from './webhooks.js';
@@ -53,7 +53,7 @@ export type SendMediaInput = Omit<JsonBody<Operation<'/mumbleapi/send-media-mess
  * errors throw OpenMumbleError. Works wherever `fetch` does (Node 20+, Deno, Bun, browsers).
  */
 export function createClient(options: ClientOptions) {
-  const newKey = options.idempotencyKey ?? (() => crypto.randomUUID());
+  const newKey = options.idempotencyKey ?? (() => randomUuid());
   const http = createFetchClient<paths>({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     headers: { 'mumble-api-key': options.apiKey },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, isRetryable, retryAfterMs, retryingFetch } from './transport.js';
+import { backoffMs, isRetryable, randomUuid, retryAfterMs, retryingFetch } from './transport.js';
 
 const policy = { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 20_000 };
 
@@ -97,5 +97,13 @@ describe('retry rules', () => {
     expect(backoffMs(0, policy, () => 1)).toBe(100);
     expect(backoffMs(3, policy, () => 1)).toBe(800);
     expect(backoffMs(20, policy, () => 1)).toBe(20_000);
+  });
+});
+
+describe('randomUuid', () => {
+  it('makes v4 UUIDs from getRandomValues where randomUUID is missing (a browser page over plain http)', () => {
+    const keys = Array.from({ length: 50 }, () => randomUuid({ getRandomValues: (array) => crypto.getRandomValues(array) }));
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -46,6 +46,20 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random = Math.ra
   return Math.min(policy.maxDelayMs, exponential / 2 + random() * (exponential / 2));
 }
 
+/**
+ * A random (v4) UUID, for Idempotency-Keys. Browsers have `crypto.randomUUID` only in secure
+ * contexts (https, localhost), not on a plain-http page of an intranet server;
+ * `crypto.getRandomValues` they have everywhere.
+ */
+export function randomUuid(source: Pick<Crypto, 'getRandomValues'> & Partial<Pick<Crypto, 'randomUUID'>> = crypto): string {
+  if (typeof source.randomUUID === 'function') return source.randomUUID();
+  const bytes = source.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A 409 is retried only when it says the first attempt is still running. */
