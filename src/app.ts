@@ -25,6 +25,7 @@ import { registerAppApi } from './modules/auth/app-api.js';
 import { authAppRoutes } from './modules/auth/auth.routes.js';
 import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
 import { peopleAppRoutes } from './modules/people/people.routes.js';
+import { aiAppRoutes } from './modules/ai/ai.routes.js';
 import { botAppRoutes } from './modules/bots/bots.routes.js';
 import { liveAppRoutes } from './modules/live/live.routes.js';
 import { registerWebApp } from './modules/web-app/web-app.routes.js';
@@ -41,7 +42,7 @@ export const mumbleEndpoints: Endpoint[] = [
 ] as Endpoint[];
 
 /** The inbox API under /app/api (cookie sessions), for the web inbox and any other client. */
-export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes, ...botAppRoutes, ...liveAppRoutes];
+export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes, ...botAppRoutes, ...aiAppRoutes, ...liveAppRoutes];
 
 export function openApiDocument() {
   return buildOpenApiDocument(mumbleEndpoints, appRoutes, VERSION);

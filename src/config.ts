@@ -113,6 +113,14 @@ const envSchema = z.object({
   JOBS_WORKER: z.stringbool().default(true),
   JOBS_POLL_INTERVAL: duration.default(1_000),
   JOBS_CONCURRENCY: positiveInt.default(4),
+  // The AI bot (docs/ai.md): server-wide defaults an account's own settings override. Any
+  // OpenAI-compatible Chat Completions endpoint; a private address (a local model) needs
+  // AI_ALLOW_PRIVATE_BASE_URL=true.
+  AI_BASE_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://api.openai.com/v1' }).optional(),
+  AI_API_KEY: z.string().min(1).optional(),
+  AI_MODEL: z.string().min(1).max(200).optional(),
+  AI_TIMEOUT: duration.default(30_000),
+  AI_ALLOW_PRIVATE_BASE_URL: z.stringbool().default(false),
   // Messaging (docs/messaging.md). Uploaded and downloaded media files live under MEDIA_DIR.
   MEDIA_DIR: z.string().min(1).default('./data/media'),
   // The sandbox channel: its statuses advance sent → delivered → read one delay apart; templates

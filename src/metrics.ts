@@ -19,6 +19,12 @@ export interface Metrics {
   liveConnections: Gauge;
   /** Flow bots: nodes run (`step`), hand-overs, answers that matched no option, errors; by bot id. */
   botEvents: Counter<'bot' | 'event'>;
+  /** The AI bot (docs/ai.md). */
+  aiReplies: Counter;
+  aiHandoffs: Counter<'reason'>;
+  aiProviderErrors: Counter;
+  aiLatency: Histogram;
+  aiTokens: Counter<'kind'>;
 }
 
 /** Numbers read from the database when /metrics is scraped (the jobs table's state). */
@@ -70,6 +76,11 @@ export function createMetrics(): Metrics {
       registers,
     }),
     liveConnections: new Gauge({ name: 'openmumble_live_connections', help: 'Open live inbox streams (GET /app/api/events) on this instance', registers }),
+    aiReplies: new Counter({ name: 'openmumble_ai_replies_total', help: 'Replies the AI bot sent', registers }),
+    aiHandoffs: new Counter({ name: 'openmumble_ai_handoffs_total', help: 'Customers the AI bot handed to people, by reason (not_configured, customer_asked, budget_spent, provider_error, empty_reply, model)', labelNames: ['reason'], registers }),
+    aiProviderErrors: new Counter({ name: 'openmumble_ai_provider_errors_total', help: 'AI provider calls that failed or timed out (after its retries)', registers }),
+    aiLatency: new Histogram({ name: 'openmumble_ai_request_duration_seconds', help: 'Time of each AI provider call', buckets: [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60], registers }),
+    aiTokens: new Counter({ name: 'openmumble_ai_tokens_total', help: 'Tokens the AI provider counted, by kind (prompt, completion)', labelNames: ['kind'], registers }),
     botEvents: new Counter({ name: 'openmumble_bot_events_total', help: 'Flow bots, by bot id and event: step (a node run), handoff, no_match, error', labelNames: ['bot', 'event'], registers }),
   };
 }

@@ -81,7 +81,7 @@ describeEachDatabase('secrets at rest', (kind) => {
 
     const rotated = await runCliWith({ DATABASE_URL: ctx.testDatabase.url, OPENMUMBLE_SECRET_KEY: NEW_KEY, OPENMUMBLE_SECRET_KEY_PREVIOUS: OLD_KEY, LOG_LEVEL: 'silent' }, 'secrets', 'rotate');
     expect(rotated.failed, rotated.err).toBe(false);
-    expect(rotated.out).toContain('sealed 1 WhatsApp access token(s) and 1 webhook signing secret(s) with the current key');
+    expect(rotated.out).toContain('sealed 1 WhatsApp access token(s), 1 webhook signing secret(s) and 0 AI provider key(s) with the current key');
 
     const newOnly = await createSecondInstance(ctx, { OPENMUMBLE_SECRET_KEY: NEW_KEY });
     closing.unshift(() => newOnly.close());

@@ -6,6 +6,7 @@ import { updateAccountSettings } from '../modules/people/people.service.js';
 import * as accounts from '../modules/accounts/accounts.service.js';
 import type { DirectoryTable } from '../modules/directory/directory.repository.js';
 import * as directory from '../modules/directory/directory.service.js';
+import { aiCommands } from '../modules/ai/ai.cli.js';
 import { botFlowCommands } from '../modules/bots/bots.cli.js';
 import { channelCommands } from '../modules/whatsapp/whatsapp.cli.js';
 import { backupCommands } from './backup.js';
@@ -198,6 +199,7 @@ export function buildCli(): Command {
 
   const teams = directoryCommands(program, 'teams', 'team');
   botFlowCommands(directoryCommands(program, 'bots', 'bot'), withDeps);
+  aiCommands(program, withDeps);
   peopleCommands(program, teams, withDeps);
   channelCommands(program, withDeps);
   backupCommands(program);

@@ -10,8 +10,8 @@ export function secretsCommands(program: Command, withDeps: WithDeps): void {
     .description('seal every stored secret with OPENMUMBLE_SECRET_KEY, opening them with it or OPENMUMBLE_SECRET_KEY_PREVIOUS')
     .action(() =>
       withDeps(async (deps) => {
-        const { accessTokens, webhookSecrets } = await resealSecrets(deps);
-        console.log(`sealed ${accessTokens} WhatsApp access token(s) and ${webhookSecrets} webhook signing secret(s) with the current key`);
+        const { accessTokens, webhookSecrets, aiKeys } = await resealSecrets(deps);
+        console.log(`sealed ${accessTokens} WhatsApp access token(s), ${webhookSecrets} webhook signing secret(s) and ${aiKeys} AI provider key(s) with the current key`);
       }),
     );
 }

@@ -212,6 +212,8 @@ export interface BotSessionsTable {
   deadline_at: string | null;
   started_at: string;
   updated_at: string;
+  /** The AI bot's replies in this session: its reply budget. */
+  replies: Generated<number>;
 }
 
 /** What a bot step decided to send or change, carried out in order once the step committed. */
@@ -225,6 +227,23 @@ export interface BotOutboxTable {
   /** JSON (src/modules/bots/engine.ts BotAction). */
   action: string;
   created_at: string;
+}
+
+/** An account's AI bot (docs/ai.md); the key is sealed with OPENMUMBLE_SECRET_KEY. */
+export interface AiSettingsTable {
+  account_id: string;
+  base_url: string | null;
+  api_key: string | null;
+  model: string | null;
+  instructions: string;
+  knowledge: string;
+  handoff_team_id: string | null;
+  max_replies_per_conversation: number;
+  temperature: number | null;
+  /** JSON array; null: the default phrases. */
+  handoff_phrases: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 /** Durable background work (src/jobs). */
@@ -326,6 +345,10 @@ export interface MessagesTable {
   sender_agent_id: string | null;
   /** Structured content beyond the text (contacts, order items, location, reaction target), JSON. */
   content: string | null;
+  /** Written by the AI bot: the model and its token counts, for the operator (never in the Mumble API). */
+  ai_model: Generated<string | null>;
+  ai_prompt_tokens: Generated<number | null>;
+  ai_completion_tokens: Generated<number | null>;
   business_phone: string;
   status: string;
   error_code: number | null;
@@ -408,6 +431,7 @@ export interface DB {
   bot_flow_versions: BotFlowVersionsTable;
   bot_sessions: BotSessionsTable;
   bot_outbox: BotOutboxTable;
+  ai_settings: AiSettingsTable;
   jobs: JobsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_events: WebhookEventsTable;
@@ -450,3 +474,4 @@ export type LiveEventRow = Selectable<LiveEventsTable>;
 export type BotRow = Selectable<BotsTable>;
 export type BotSessionRow = Selectable<BotSessionsTable>;
 export type BotOutboxRow = Selectable<BotOutboxTable>;
+export type AiSettingsRow = Selectable<AiSettingsTable>;

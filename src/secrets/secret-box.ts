@@ -17,7 +17,8 @@ const MIN_SECRET_LENGTH = 32;
 /** What a derived key is for: a key of one purpose never opens a secret of another. */
 export const CHANNEL_TOKEN = 'openmumble channel access token v1';
 export const WEBHOOK_SECRET = 'openmumble webhook signing secret v1';
-export type SecretPurpose = typeof CHANNEL_TOKEN | typeof WEBHOOK_SECRET;
+export const AI_PROVIDER_KEY = 'openmumble AI provider key v1';
+export type SecretPurpose = typeof CHANNEL_TOKEN | typeof WEBHOOK_SECRET | typeof AI_PROVIDER_KEY;
 
 export class SecretKeyMissingError extends Error {
   constructor(purpose: string) {
@@ -26,7 +27,7 @@ export class SecretKeyMissingError extends Error {
   }
 }
 
-const NOUN: Record<SecretPurpose, string> = { [CHANNEL_TOKEN]: 'access token', [WEBHOOK_SECRET]: 'webhook signing secret' };
+const NOUN: Record<SecretPurpose, string> = { [CHANNEL_TOKEN]: 'access token', [WEBHOOK_SECRET]: 'webhook signing secret', [AI_PROVIDER_KEY]: 'AI provider key' };
 
 export class TokenDecryptionError extends Error {
   constructor(purpose: SecretPurpose = CHANNEL_TOKEN) {

@@ -1491,6 +1491,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/api/admin/ai": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's AI bot settings (never the key)
+         * @description Admins only.
+         */
+        get: operations["app_get_admin_ai"];
+        /**
+         * Set the account's AI bot
+         * @description Any OpenAI-compatible endpoint (docs/ai.md). `api_key` absent keeps the stored key, `null` removes it; it is sealed with OPENMUMBLE_SECRET_KEY. A base URL on a private address needs AI_ALLOW_PRIVATE_BASE_URL=true on the server.
+         *
+         *     Admins only.
+         */
+        put: operations["app_put_admin_ai"];
+        post?: never;
+        /**
+         * Remove the account's AI bot settings (the server-wide defaults apply, if any)
+         * @description Admins only.
+         */
+        delete: operations["app_delete_admin_ai"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/api/events": {
         parameters: {
             query?: never;
@@ -12757,6 +12787,345 @@ export interface operations {
                 };
             };
             /** @description `Bot not found.` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_ai: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ai: {
+                            base_url: string | null;
+                            model: string | null;
+                            has_api_key: boolean;
+                            instructions: string;
+                            knowledge: string;
+                            handoff_team_id: string | null;
+                            max_replies_per_conversation: number;
+                            temperature: number | null;
+                            handoff_phrases: string[];
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `AI settings not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_put_admin_ai: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    base_url?: string | null;
+                    api_key?: string | null;
+                    model?: string | null;
+                    /** @default  */
+                    instructions?: string;
+                    /** @default  */
+                    knowledge?: string;
+                    handoff_team_id?: string | null;
+                    /** @default 20 */
+                    max_replies_per_conversation?: number;
+                    temperature?: number | null;
+                    handoff_phrases?: string[] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ai: {
+                            base_url: string | null;
+                            model: string | null;
+                            has_api_key: boolean;
+                            instructions: string;
+                            knowledge: string;
+                            handoff_team_id: string | null;
+                            max_replies_per_conversation: number;
+                            temperature: number | null;
+                            handoff_phrases: string[];
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `base_url must be a public address (set AI_ALLOW_PRIVATE_BASE_URL=true for a model on your own network)` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Team not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_delete_admin_ai: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `AI settings not found` */
             404: {
                 headers: {
                     [name: string]: unknown;

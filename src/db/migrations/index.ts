@@ -8,6 +8,7 @@ import * as peopleInbox from './0006_people_inbox.js';
 import * as messageFidelity from './0007_message_fidelity.js';
 import * as inboxSearch from './0008_inbox_search.js';
 import * as flowBots from './0009_flow_bots.js';
+import * as aiBot from './0010_ai_bot.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_message_fidelity': messageFidelity,
   '0008_inbox_search': inboxSearch,
   '0009_flow_bots': flowBots,
+  '0010_ai_bot': aiBot,
 };

@@ -5,6 +5,8 @@ import { ApiError } from '../../errors.js';
 import { parseWith } from '../../http/app-route.js';
 import { bearerMatches } from '../../http/bearer.js';
 import * as accounts from '../accounts/accounts.service.js';
+import { aiSettingsInput } from '../ai/ai.schema.js';
+import * as ai from '../ai/ai.service.js';
 import { botPatchInput, newBotInput } from '../bots/bots.schema.js';
 import * as bots from '../bots/bots.service.js';
 import type { DirectoryEntry } from '../directory/directory.repository.js';
@@ -85,6 +87,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps): void {
         return { success: true, teams: (await directory.listEntries(deps, 'teams', id)).map(presentTeam) };
       });
       registerBotRoutes(admin, deps);
+      registerAiRoutes(admin, deps);
       for (const table of ['agents', 'teams', 'bots'] as const) {
         admin.delete(`/${table}/:id`, async (request) => {
           const { id } = parse(idParams, request.params);
@@ -116,6 +119,23 @@ function registerBotRoutes(admin: FastifyInstance, deps: Deps): void {
   admin.put('/bots/:id', async (request) => {
     const { id } = parse(idParams, request.params);
     return { success: true, bot: await bots.updateBot(deps, id, parse(botPatchInput, request.body)) };
+  });
+}
+
+/** The AI bot of an account (docs/ai.md): its key is sealed and never shown. */
+function registerAiRoutes(admin: FastifyInstance, deps: Deps): void {
+  admin.put('/accounts/:id/ai', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, ai: await ai.putAiSettings(deps, id, parse(aiSettingsInput, request.body)) };
+  });
+  admin.get('/accounts/:id/ai', async (request) => {
+    const { id } = parse(idParams, request.params);
+    return { success: true, ai: await ai.getAiSettings(deps, id) };
+  });
+  admin.delete('/accounts/:id/ai', async (request) => {
+    const { id } = parse(idParams, request.params);
+    await ai.clearAiSettings(deps, id);
+    return { success: true, message: 'AI settings removed' };
   });
 }
 

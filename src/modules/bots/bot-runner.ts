@@ -9,7 +9,9 @@ import { findAccount } from '../accounts/accounts.repository.js';
 import { findCustomerById, labelNamesByCustomer } from '../customers/customers.repository.js';
 import { changeConversation, editCustomer } from '../customers/customers.service.js';
 import type { CustomerFieldsInput } from '../customers/customers.schema.js';
-import { requireEntry } from '../directory/directory.service.js';
+import { AI_BOT, requireEntry } from '../directory/directory.service.js';
+import { recordNote } from '../inbox/conversation-actions.service.js';
+import { aiAnswer, aiTurn } from '../ai/ai-turn.js';
 import { createLabel, labelCustomer, unlabelCustomer } from '../labels/labels.service.js';
 import { isConversationOpen } from '../messages/conversation-window.js';
 import { findMessageById } from '../messages/messages.repository.js';
@@ -56,9 +58,9 @@ async function currentFlow(deps: Deps, accountId: string, botId: string): Promis
   return flow && { flow, version: Number(bot.version) };
 }
 
-/** The flow answers this customer: a flow bot is theirs and no person took over. */
+/** A bot answers this customer: one is theirs (a flow or the AI) and no person took over. */
 function botRunning(customer: CustomerRow): boolean {
-  return customer.bot !== null && customer.bot !== 'AI' && customer.bot_paused_at === null;
+  return customer.bot !== null && customer.bot_paused_at === null;
 }
 
 function eventKey(event: StepEvent, jobId: number): string {
@@ -128,6 +130,7 @@ function turnContext(input: StepInput, view: CustomerView): TurnContext {
     customer: view,
     loadFlow: (botId) => currentFlow(deps, account.id, botId),
     http: (call) => callHttp(deps, call, `${customer.id}:${key}`),
+    ai: (question) => aiAnswer(deps, account, customer, question),
   };
 }
 
@@ -183,7 +186,7 @@ async function computeTurn(input: StepInput, event: StepEvent): Promise<{ result
  * False when it commits nothing: the session moved on since the step read it (the same step ran
  * twice at once, a person ended the session), or a person took over while the turn was computed.
  */
-async function commitTurn(input: StepInput, result: TurnResult, fallbackBotId: string): Promise<boolean> {
+async function commitTurn(input: StepInput, result: TurnResult, fallbackBotId: string, replies = 0): Promise<boolean> {
   const { deps, account, customer, session, key } = input;
   const now = deps.clock.now();
   const at = toStoredTime(now);
@@ -210,6 +213,7 @@ async function commitTurn(input: StepInput, result: TurnResult, fallbackBotId: s
         deadline_at: next?.deadlineAt ? toStoredTime(next.deadlineAt) : null,
         started_at: session && session.waiting !== ENDED ? session.started_at : at,
         updated_at: at,
+        replies,
       },
       session ? Number(session.generation) : null,
     );
@@ -248,17 +252,47 @@ export async function runStep(deps: Deps, payload: StepPayload, jobId: number): 
   const key = eventKey(payload.event, jobId);
   if (session?.last_event === key) return;
   const running = session && session.waiting !== ENDED;
-  if (customer.bot_paused_at !== null || customer.bot === 'AI' || (running && customer.bot === null)) {
+  if (customer.bot_paused_at !== null || (running && customer.bot === null)) {
     // A person took over, or the bot was turned off: the session ends without a word.
     if (running) await repository.endSession(db, customer.id, toStoredTime(deps.clock.now()));
     return;
   }
+  if (customer.bot === AI_BOT.id) {
+    if (payload.event.type === 'message') await runAiStep({ deps, account, customer, session, key }, payload.event.messageId);
+    return;
+  }
+  // A start finds the flow already running when a message started it first (the assignment came between).
+  if (payload.event.type === 'start' && running && session.bot_id === customer.bot) return;
   const input: StepInput = { deps, account, customer, session: payload.event.type === 'start' ? undefined : session, key };
   const turn = await computeTurn(input, payload.event);
   if (!turn) return;
   if (turn.startedBot) await changeConversation(deps, customer, { bot: turn.startedBot });
   const botId = turn.result.session?.botId ?? turn.startedBot ?? session?.bot_id ?? customer.bot ?? '';
   if (await commitTurn({ ...input, session }, turn.result, botId)) countTurn(deps, botId, turn.result);
+  await carryOut(deps, account, customer.id);
+}
+
+/** The AI session (bot `AI`): it remembers the last inbound message it answered as `ai:<id>`. */
+const AI_SESSION: Omit<SessionState, 'lastAnswer' | 'deadlineAt'> = { botId: AI_BOT.id, version: 0, nodeId: 'ai', waiting: 'input', retries: 0 };
+
+/**
+ * The AI bot answers what the customer said since its last answer, in one reply: a step for a
+ * message an earlier step already answered (it came while the model was thinking) does nothing.
+ */
+async function runAiStep(input: Omit<StepInput, 'key'> & { key: string }, messageId: number): Promise<void> {
+  const { deps, account, customer, session } = input;
+  const running = session?.bot_id === AI_BOT.id && session.waiting !== ENDED;
+  const answeredUpTo = running ? Number(session.last_event?.replace(/^ai:/, '')) || 0 : messageId - 1;
+  if (messageId <= answeredUpTo) return;
+  const replies = running ? Number(session.replies) : 0;
+  const turn = await aiTurn(deps, account, customer, replies, answeredUpTo);
+  const result: TurnResult = {
+    session: turn.handoff ? null : { ...AI_SESSION, lastAnswer: null, deadlineAt: null },
+    actions: turn.actions,
+    counts: { steps: 0, noMatches: 0, handoffs: turn.handoff ? 1 : 0, errors: 0 },
+  };
+  const committed = await commitTurn({ ...input, key: `ai:${turn.answeredUpTo}` }, result, AI_BOT.id, replies + (turn.replied ? 1 : 0));
+  if (committed && turn.handoff) deps.metrics.aiHandoffs.inc({ reason: turn.handoff });
   await carryOut(deps, account, customer.id);
 }
 
@@ -307,7 +341,11 @@ async function perform(deps: Deps, account: Account, customer: CustomerRow, rowI
   const customer_phone = customer.phone;
   switch (action.type) {
     case 'text':
-      await sendText(deps, account, { ...to, text: action.text }, sender);
+      await sendText(deps, account, { ...to, text: action.text }, action.ai ? { ...sender, ai_model: action.ai.model, ai_prompt_tokens: action.ai.prompt_tokens, ai_completion_tokens: action.ai.completion_tokens } : sender);
+      if (action.ai) deps.metrics.aiReplies.inc();
+      return;
+    case 'note':
+      await recordNote(deps, customer, null, action.text);
       return;
     case 'media':
       await sendMedia(deps, account, { ...to, media_url: action.url, caption: action.caption ?? undefined, filename: action.filename ?? undefined }, sender);

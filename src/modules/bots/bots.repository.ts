@@ -49,13 +49,13 @@ export function listCurrentFlows(db: Kysely<DB>, accountId: string): Promise<Arr
 }
 
 /**
- * Whether a flow could answer this customer's message, so a message costs no bot job when none can:
- * their own bot (not paused; the AI bot is not a flow), or, for a conversation no person or bot has,
- * any flow of the account (a keyword trigger or the default flow).
+ * Whether a bot could answer this customer's message, so a message costs no bot job when none can:
+ * their own bot (a flow or the AI, not paused), or, for a conversation no person or bot has, any
+ * flow of the account (a keyword trigger or the default flow).
  */
-export async function flowMayAnswer(db: Kysely<DB>, customer: CustomerRow): Promise<boolean> {
+export async function botMayAnswer(db: Kysely<DB>, customer: CustomerRow): Promise<boolean> {
   if (customer.bot_paused_at !== null) return false;
-  if (customer.bot !== null) return customer.bot !== 'AI';
+  if (customer.bot !== null) return true;
   if (customer.agent_id !== null) return false;
   const row = await db.selectFrom('bots').select('id').where('account_id', '=', customer.account_id).where('version', '>', 0).limit(1).executeTakeFirst();
   return row !== undefined;

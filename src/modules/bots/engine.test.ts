@@ -14,6 +14,7 @@ function context(overrides: Omit<Partial<TurnContext>, 'customer'> & { customer?
     http: async () => {
       throw new Error('no http in this test');
     },
+    ai: async () => undefined,
     ...rest,
   };
 }

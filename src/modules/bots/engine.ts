@@ -38,7 +38,10 @@ export type TurnEvent =
 
 /** What a turn asks the runner to do, in order. */
 export type BotAction =
-  | { type: 'text'; text: string }
+  /** `ai`: written by the AI bot, with the model and its token counts (kept on the message). */
+  | { type: 'text'; text: string; ai?: { model: string; prompt_tokens: number; completion_tokens: number } }
+  /** A private note on the conversation (the AI's reason for handing over). */
+  | { type: 'note'; text: string }
   | { type: 'media'; kind: 'image' | 'video' | 'audio' | 'document'; url: string; caption: string | null; filename: string | null }
   | { type: 'buttons'; text: string; buttons: Array<{ id: string; title: string }> }
   | { type: 'list'; text: string; button: string; sections: Array<{ title?: string; rows: Array<{ id: string; title: string; description?: string }> }> }
@@ -82,6 +85,15 @@ export interface TurnContext {
   loadFlow(botId: string): Promise<{ flow: Flow; version: number } | undefined>;
   /** An `http` node's call: the parsed JSON answer (or null when not JSON), or a thrown error. */
   http(call: HttpCall): Promise<unknown>;
+  /** An `ai_reply` node's answer from the account's AI; undefined when there is none (not configured, failed, empty). */
+  ai(question: string): Promise<AiAnswer | undefined>;
+}
+
+export interface AiAnswer {
+  text: string;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
 }
 
 /** Nodes one turn may pass through: validation forbids loops that never wait, this bounds `goto` chains. */
@@ -212,6 +224,16 @@ export class Turn {
       case 'template':
         this.actions.push({ type: 'template', template_id: node.template_id, variables: node.variables.map((value) => this.render(value)), media_link: node.media_link ?? null });
         return next();
+      case 'ai_reply': {
+        const answer = await this.context.ai(node.question ? this.render(node.question) : (this.lastAnswer ?? ''));
+        if (!answer) {
+          this.counts.errors += 1;
+          return next('error');
+        }
+        const { text, ...ai } = answer;
+        this.actions.push({ type: 'text', text, ai });
+        return next();
+      }
       case 'goto': {
         const target = await this.context.loadFlow(node.bot_id);
         if (!target) {

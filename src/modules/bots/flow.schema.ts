@@ -159,6 +159,8 @@ const nodeSchemas = [
     media_link: httpsUrl.optional(),
   }),
   z.strictObject({ ...base, type: z.literal('goto'), bot_id: z.string().min(1).max(64) }),
+  /** The account's AI answers one question (the last answer unless told) from its knowledge, then the flow goes on. */
+  z.strictObject({ ...base, type: z.literal('ai_reply'), question: text.optional() }),
   z.strictObject({ ...base, type: z.literal('end') }),
 ] as const;
 
@@ -213,6 +215,8 @@ function outcomesOf(node: FlowNode): Set<string | undefined> {
       return new Set(['true', 'false']);
     case 'http':
       return new Set(['ok', 'error']);
+    case 'ai_reply':
+      return new Set([undefined, 'error']);
     default:
       return FINAL_NODES.has(node.type) ? new Set() : new Set([undefined]);
   }

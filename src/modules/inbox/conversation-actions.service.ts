@@ -104,13 +104,18 @@ export function replyWithTemplate(deps: Deps, viewer: Viewer, customerId: string
 /** A private note: kept beside the messages, never sent to WhatsApp, never shown by the Mumble API. */
 export async function addNote(deps: Deps, viewer: Viewer, customerId: string, text: string): Promise<InboxNote> {
   const customer = await requireVisibleConversation(deps, viewer, customerId);
-  const note = { id: newId(), account_id: viewer.accountId, customer_id: customer.id, agent_id: viewer.agentId, text, created_at: now(deps) };
-  const record = toInboxNote({ ...note, author_name: viewer.name });
+  return recordNote(deps, customer, { id: viewer.agentId, name: viewer.name }, text);
+}
+
+/** Keeps a note on the conversation and tells the inbox; a note without an author is the bot's (the AI's hand-over reason). */
+export async function recordNote(deps: Deps, customer: Pick<CustomerRow, 'id' | 'account_id'>, author: { id: string; name: string } | null, text: string): Promise<InboxNote> {
+  const note = { id: newId(), account_id: customer.account_id, customer_id: customer.id, agent_id: author?.id ?? null, text, created_at: now(deps) };
+  const record = toInboxNote({ ...note, author_name: author?.name ?? null });
   await deps.database.db.transaction().execute(async (trx) => {
     await repository.insertNote(trx, note);
     // The assignment as it stands in this transaction decides who hears of it.
-    const current = (await repository.findConversation(trx, viewer.accountId, customer.id)) ?? customer;
-    await recordLiveEvent(trx, { accountId: viewer.accountId, type: 'note.created', customer: current, data: { customer_id: customer.id, note: record }, occurredAt: deps.clock.now() });
+    const current = await repository.findConversation(trx, customer.account_id, customer.id);
+    if (current) await recordLiveEvent(trx, { accountId: customer.account_id, type: 'note.created', customer: current, data: { customer_id: customer.id, note: record }, occurredAt: deps.clock.now() });
   });
   return record;
 }

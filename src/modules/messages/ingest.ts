@@ -11,7 +11,7 @@ import * as repository from './messages.repository.js';
 import { customerRecordIn, recordCustomerEvent } from '../customers/customer-events.js';
 import { recordMessageEvent } from '../webhooks/domain-events.js';
 import { enqueueBotStep } from '../bots/bot-jobs.js';
-import { flowMayAnswer } from '../bots/bots.repository.js';
+import { botMayAnswer } from '../bots/bots.repository.js';
 
 /** Messages a bot answers: what a customer says, not a reaction or a notice. */
 const ANSWERABLE_TYPES = new Set(['text', 'interactive', 'button', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts']);
@@ -85,7 +85,7 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
       await recordCustomerEvent(deps, trx, customer, 'conversation.status_changed', before);
     }
     // The bot engine hears of the message exactly once: the step is enqueued with the message's first insert.
-    if (ANSWERABLE_TYPES.has(message.type) && (await flowMayAnswer(trx, customer))) {
+    if (ANSWERABLE_TYPES.has(message.type) && (await botMayAnswer(trx, customer))) {
       await enqueueBotStep(trx, { accountId, customerId: customer.id, event: { type: 'message', messageId } }, deps.clock.now());
     }
     return true;

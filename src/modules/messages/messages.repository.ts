@@ -237,3 +237,17 @@ export async function lastInteractiveContent(db: Kysely<DB>, customerId: string)
     .executeTakeFirst();
   return row?.content ?? undefined;
 }
+
+/** The customer's inbound messages after `afterId`, oldest first (what the AI bot has not answered yet). */
+export function listInboundAfter(db: Kysely<DB>, customerId: string, afterId: number): Promise<Array<{ id: number; text: string | null }>> {
+  return db
+    .selectFrom('messages')
+    .select(['id', 'text'])
+    .where('customer_id', '=', customerId)
+    .where('direction', '=', 'inbound')
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(50)
+    .execute()
+    .then((rows) => rows.map((row) => ({ id: Number(row.id), text: row.text })));
+}

@@ -41,7 +41,12 @@ export type SentMessage = { id: number; message_wa_id: string | null };
 
 /** What a new outbound message row holds besides its bookkeeping. */
 type MessageContent = Pick<NewMessageRow, 'type' | 'text'> &
-  Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'content' | 'sender_type' | 'sender_agent_id'>> & { claim?: SendClaim };
+  Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'content' | 'sender_type' | 'sender_agent_id' | AiColumn>> & {
+    claim?: SendClaim;
+  };
+
+/** What the AI bot keeps on its messages for the operator. */
+type AiColumn = 'ai_model' | 'ai_prompt_tokens' | 'ai_completion_tokens';
 
 /**
  * Runs in the transaction that records the message; false records and sends nothing (the send was
@@ -50,7 +55,7 @@ type MessageContent = Pick<NewMessageRow, 'type' | 'text'> &
 export type SendClaim = (trx: Kysely<DB>) => Promise<boolean>;
 
 /** Who sends a message: the Mumble API unless told (a person in the inbox: `agent` with their id; a bot; a campaign). */
-export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>> & { claim?: SendClaim };
+export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>> & Pick<MessageContent, 'claim' | AiColumn>;
 
 /** A send whose claim said no: nothing was recorded or sent. */
 export class SendWithdrawn extends Error {

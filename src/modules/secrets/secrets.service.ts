@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps.js';
 import { isSealed } from '../../secrets/secret-box.js';
+import { resealAiKeys } from '../ai/ai.service.js';
 import { resealWebhookSecret } from '../webhooks/secret-storage.js';
 import { resealAccessToken } from '../whatsapp/whatsapp.service.js';
 
@@ -11,6 +12,7 @@ import { resealAccessToken } from '../whatsapp/whatsapp.service.js';
 export interface ResealCount {
   accessTokens: number;
   webhookSecrets: number;
+  aiKeys: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function resealSecrets(deps: Deps): Promise<ResealCount> {
     for (const row of webhooks) {
       await trx.updateTable('webhook_subscriptions').set({ secret: resealWebhookSecret(deps, row.account_id, row.secret) }).where('id', '=', row.id).execute();
     }
-    return { accessTokens: channels.length, webhookSecrets: webhooks.length };
+    return { accessTokens: channels.length, webhookSecrets: webhooks.length, aiKeys: await resealAiKeys(deps, trx) };
   });
 }
 
