@@ -27,7 +27,10 @@ import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
 import { peopleAppRoutes } from './modules/people/people.routes.js';
 import { aiAppRoutes } from './modules/ai/ai.routes.js';
 import { botAppRoutes } from './modules/bots/bots.routes.js';
+import { campaignEndpoints } from './modules/campaigns/campaigns.routes.js';
 import { liveAppRoutes } from './modules/live/live.routes.js';
+import { sidePanelAppRoutes } from './modules/inbox/side-panel.routes.js';
+import { adminScreenAppRoutes } from './modules/people/admin-screens.routes.js';
 import { registerWebApp } from './modules/web-app/web-app.routes.js';
 
 /** Every Mumble API endpoint, in the reference's order. */
@@ -38,11 +41,12 @@ export const mumbleEndpoints: Endpoint[] = [
   ...directoryEndpoints,
   ...templateEndpoints,
   ...webhookEndpoints,
+  ...campaignEndpoints,
   ...sandboxEndpoints,
 ] as Endpoint[];
 
 /** The inbox API under /app/api (cookie sessions), for the web inbox and any other client. */
-export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...peopleAppRoutes, ...botAppRoutes, ...aiAppRoutes, ...liveAppRoutes];
+export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...sidePanelAppRoutes, ...peopleAppRoutes, ...adminScreenAppRoutes, ...botAppRoutes, ...aiAppRoutes, ...liveAppRoutes];
 
 export function openApiDocument() {
   return buildOpenApiDocument(mumbleEndpoints, appRoutes, VERSION);

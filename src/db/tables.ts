@@ -246,6 +246,44 @@ export interface AiSettingsTable {
   updated_at: string;
 }
 
+/** A template broadcast to a segment (docs/campaigns.md); audience and variables are JSON. */
+export interface CampaignsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  template_id: string;
+  audience: string;
+  variables: string;
+  button_variables: string;
+  media_link: string | null;
+  /** scheduled | running | paused | completed | cancelled */
+  status: string;
+  rate_per_second: number;
+  recipients_count: Generated<number>;
+  scheduled_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One customer of a campaign, with their own frozen variables (JSON: {variables, button_variables}). */
+export interface CampaignRecipientsTable {
+  id: string;
+  campaign_id: string;
+  account_id: string;
+  customer_id: string;
+  phone: string;
+  variables: string;
+  position: number;
+  /** queued | sent (handed to a message: see message_id) | skipped | failed (refused before any message) */
+  state: string;
+  reason: string | null;
+  message_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Durable background work (src/jobs). */
 export interface JobsTable {
   id: Generated<number>;
@@ -432,6 +470,8 @@ export interface DB {
   bot_sessions: BotSessionsTable;
   bot_outbox: BotOutboxTable;
   ai_settings: AiSettingsTable;
+  campaigns: CampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
   jobs: JobsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_events: WebhookEventsTable;
@@ -475,3 +515,5 @@ export type BotRow = Selectable<BotsTable>;
 export type BotSessionRow = Selectable<BotSessionsTable>;
 export type BotOutboxRow = Selectable<BotOutboxTable>;
 export type AiSettingsRow = Selectable<AiSettingsTable>;
+export type CampaignRow = Selectable<CampaignsTable>;
+export type CampaignRecipientRow = Selectable<CampaignRecipientsTable>;

@@ -44,7 +44,8 @@ export interface Harness {
 
 const GET_ROUTES = new Set(['get-customer', 'get-all-customers', 'get-agents', 'get-teams', 'get-bots', 'get-labels', 'get-message', 'get-conversation', 'is-active-conv', 'get-templates']);
 
-export async function startHarness(): Promise<Harness> {
+/** `env` adds to (or overrides) the server's settings. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   ensureWebBuild();
   const database = await createScratchDatabase(postgresUrl ? 'postgres' : 'sqlite');
   const server = await database.underSchemaLock(() =>
@@ -61,6 +62,7 @@ export async function startHarness(): Promise<Harness> {
         RATE_LIMIT_PER_IP: '100000',
         SIGN_IN_LIMIT_PER_IP: '1000',
         LOG_LEVEL: 'warn',
+        ...env,
       },
     }),
   );

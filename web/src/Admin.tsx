@@ -1,20 +1,15 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { del, get, patch, post, type CannedResponse, type Person, type Team } from './api';
-import { ErrorLine, useAction } from './controls';
+import { ErrorLine, useAction, useLoad } from './controls';
 import { t } from './i18n';
 import { navigate } from './router';
 import { loadReferenceData, user } from './store';
+import { Bots } from './AdminBots';
+import { AiSettingsScreen } from './AdminAi';
+import { ApiKeys, Templates, Webhooks, WhatsApp } from './AdminIntegrations';
 
-const SECTIONS = ['people', 'teams', 'canned', 'settings', 'more'] as const;
+const SECTIONS = ['people', 'teams', 'canned', 'bots', 'ai', 'api-keys', 'webhooks', 'whatsapp', 'templates', 'settings'] as const;
 
-function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): [T | undefined, () => void] {
-  const [value, setValue] = useState<T>();
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    void load().then(setValue);
-  }, [...deps, tick]);
-  return [value, () => setTick((n) => n + 1)];
-}
 
 function People() {
   const [people, reload] = useLoad(() => get<{ people: Person[] }>('/admin/people').then((reply) => reply.people));
@@ -119,11 +114,28 @@ function Teams() {
   const [teams, reload] = useLoad(() => get<{ teams: Team[] }>('/admin/teams').then((reply) => reply.teams));
   const [people] = useLoad(() => get<{ people: Person[] }>('/admin/people').then((reply) => reply.people));
   const { error, run: act } = useAction(reload);
+  const [teamName, setTeamName] = useState('');
   const nameOf = (id: string) => people?.find((person) => person.id === id)?.name ?? id;
   return (
     <section aria-labelledby="teams-title">
       <h2 id="teams-title">{t('teams')}</h2>
-      <p class="hint">{t('notAvailable', { what: 'openmumble teams add' })}</p>
+      <form
+        class="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void act(async () => {
+            await post('/admin/teams', { name: teamName });
+            setTeamName('');
+            void loadReferenceData();
+          });
+        }}
+      >
+        <label>
+          {t('teamName')}
+          <input required dir="auto" value={teamName} onInput={(e) => setTeamName(e.currentTarget.value)} />
+        </label>
+        <button class="primary">{t('addTeam')}</button>
+      </form>
       <ErrorLine error={error} />
       {teams?.map((team) => (
         <article class="card" key={team.id}>
@@ -239,37 +251,17 @@ function Settings() {
   );
 }
 
-/** What an admin manages elsewhere for now: the inbox API has no routes for these yet (docs/inbox.md). */
-function More() {
-  const items = [
-    ['API keys', 'openmumble keys create|revoke · POST /admin/v1/accounts/:id/keys'],
-    ['Webhooks', 'POST /mumbleapi/add-webhook · GET /mumbleapi/get-webhooks'],
-    ['WhatsApp', 'openmumble whatsapp … · /admin/v1/accounts/:id/whatsapp'],
-    ['Templates', 'POST /mumbleapi/create-template · GET /mumbleapi/get-templates'],
-    ['Labels', 'POST /mumbleapi/add-new-label'],
-    ['Teams', 'openmumble teams add'],
-  ];
-  return (
-    <section aria-labelledby="more-title">
-      <h2 id="more-title">API keys, webhooks, WhatsApp, templates</h2>
-      <ul class="plain">
-        {items.map(([what, how]) => (
-          <li class="card" key={what}>
-            <strong>{what}</strong>
-            <p class="hint">{t('notAvailable', { what: how! })}</p>
-          </li>
-        ))}
-      </ul>
-    </section>
-  );
-}
-
 const NAMES: Record<(typeof SECTIONS)[number], () => string> = {
   people: () => t('people'),
   teams: () => t('teams'),
   canned: () => t('cannedResponses'),
+  bots: () => t('bots'),
+  ai: () => t('aiSettings'),
+  'api-keys': () => t('apiKeys'),
+  webhooks: () => t('webhooks'),
+  whatsapp: () => t('whatsapp'),
+  templates: () => t('templates'),
   settings: () => t('settings'),
-  more: () => 'API · Webhooks · WhatsApp',
 };
 
 export function Admin({ section }: { section: string }) {
@@ -297,7 +289,12 @@ export function Admin({ section }: { section: string }) {
         {current === 'teams' && <Teams />}
         {current === 'canned' && <Canned />}
         {current === 'settings' && <Settings />}
-        {current === 'more' && <More />}
+        {current === 'bots' && <Bots />}
+        {current === 'ai' && <AiSettingsScreen />}
+        {current === 'api-keys' && <ApiKeys />}
+        {current === 'webhooks' && <Webhooks />}
+        {current === 'whatsapp' && <WhatsApp />}
+        {current === 'templates' && <Templates />}
       </div>
     </main>
   );

@@ -4,9 +4,10 @@ import { lang, t } from './i18n';
 import { fillTemplate, renderCanned, slashQuery, statusName, statusOptions, templateDefaults, windowClock } from './logic';
 import { navigate } from './router';
 import { addToTimeline, canned, detail, directory, now, panelOpen, templates } from './store';
-import { byId, Choice, ErrorLine, useAction } from './controls';
+import { byId, Choice, ErrorLine, Field, useAction } from './controls';
 import { Icon } from './icons';
 import { Timeline } from './Timeline';
+import { CustomerEditor, NewLabel } from './CustomerEditor';
 
 function TemplatePicker({ conversation, onClose }: { conversation: ConversationDetail; onClose: () => void }) {
   const list = templates.value;
@@ -241,15 +242,6 @@ export function Composer({ conversation }: { conversation: ConversationDetail })
   );
 }
 
-function Field({ name, value }: { name: string; value: unknown }) {
-  if (value === null || value === undefined || value === '') return null;
-  return (
-    <>
-      <dt>{name}</dt>
-      <dd dir="auto">{String(value)}</dd>
-    </>
-  );
-}
 
 function FieldSection({ title, values }: { title: string; values: Record<string, unknown> }) {
   if (Object.keys(values).length === 0) return null;
@@ -274,6 +266,10 @@ export function SidePanel({ conversation }: { conversation: ConversationDetail }
       const reply = await patch<{ conversation: ConversationDetail }>(base, body);
       detail.value = { ...conversation, ...reply.conversation };
     });
+  const addLabel = async (label: string) => {
+    const reply = await post<{ labels: string[] }>(`${base}/labels`, { label });
+    detail.value = { ...conversation, labels: reply.labels };
+  };
   const bot = conversation.bot;
   const available = dir.labels.filter((label) => !conversation.labels.includes(label.name));
   return (
@@ -284,12 +280,7 @@ export function SidePanel({ conversation }: { conversation: ConversationDetail }
           <Icon name="close" />
         </button>
       </div>
-      <dl class="fields">
-        <Field name={t('phone')} value={conversation.phone} />
-        <Field name={t('email')} value={conversation.email} />
-        <Field name={t('country')} value={conversation.country} />
-        <Field name={t('source')} value={conversation.source} />
-      </dl>
+      <CustomerEditor conversation={conversation} key={conversation.id} />
 
       <Choice
         class="control"
@@ -328,14 +319,9 @@ export function SidePanel({ conversation }: { conversation: ConversationDetail }
           value=""
           empty="—"
           options={available.map(({ name }) => ({ value: name, label: name }))}
-          onChange={(label) =>
-            label &&
-            void run(async () => {
-              const reply = await post<{ labels: string[] }>(`${base}/labels`, { label });
-              detail.value = { ...conversation, labels: reply.labels };
-            })
-          }
+          onChange={(label) => label && void run(() => addLabel(label))}
         />
+        <NewLabel onCreated={addLabel} />
       </section>
 
       <section aria-label={t('bot')}>
@@ -354,7 +340,6 @@ export function SidePanel({ conversation }: { conversation: ConversationDetail }
         )}
       </section>
 
-      <FieldSection title={t('customFields')} values={conversation.custom_fields} />
       <FieldSection title={t('attribution')} values={conversation.attribution} />
       <ErrorLine error={error} />
     </aside>

@@ -22,6 +22,11 @@ export type Template = Reply<'app_get_templates'>['templates'][number];
 export type CannedResponse = Reply<'app_get_canned_responses'>['canned_responses'][number];
 export type Person = Reply<'app_get_admin_people'>['people'][number];
 export type Team = Reply<'app_get_admin_teams'>['teams'][number];
+export type ApiKey = Reply<'app_get_admin_api_keys'>['api_keys'][number];
+export type Webhook = Reply<'app_get_admin_webhooks'>['webhooks'][number];
+export type Delivery = Reply<'app_get_admin_webhooks_id_deliveries'>['deliveries'][number];
+export type Channel = Reply<'app_get_admin_whatsapp'>['channel'];
+export type TemplateRow = Reply<'app_get_admin_templates'>['templates'][number];
 
 export class ApiFailure extends Error {
   constructor(

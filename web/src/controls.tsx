@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 export interface ChoiceOption {
   value: string;
@@ -49,4 +49,25 @@ export function ErrorLine({ error }: { error: string }) {
       {error}
     </p>
   ) : null;
+}
+
+/** A field of a description list, left out when it has no value. */
+export function Field({ name, value }: { name: string; value: unknown }) {
+  if (value === null || value === undefined || value === '') return null;
+  return (
+    <>
+      <dt>{name}</dt>
+      <dd dir="auto">{String(value)}</dd>
+    </>
+  );
+}
+
+/** Loads once, and again on the returned `reload`. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): [T | undefined, () => void] {
+  const [value, setValue] = useState<T>();
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    void load().then(setValue);
+  }, [...deps, tick]);
+  return [value, () => setTick((n) => n + 1)];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OFFERED_STATUSES, STATUSES, dayLabel, fillTemplate, groupByDay, renderCanned, slashQuery, statusName, statusOptions, templateDefaults, windowClock } from './logic';
+import { OFFERED_STATUSES, STATUSES, customFieldText, customFieldValue, dayLabel, layoutFlow, fillTemplate, groupByDay, renderCanned, slashQuery, statusName, statusOptions, templateDefaults, windowClock } from './logic';
 
 const customer = { name: 'Dana Cohen', phone: '972501234567', email: null, custom_fields: { order: 'A-77', vip: true } };
 
@@ -79,5 +79,39 @@ describe('canned responses and templates', () => {
     expect(templateDefaults(2, customer)).toEqual(['Dana Cohen', '']);
     expect(templateDefaults(1, { ...customer, custom_fields: { 1: 'Dana' } })).toEqual(['Dana']);
     expect(fillTemplate('Hi {{1}}, order {{2}}', ['Dana', ''])).toBe('Hi Dana, order {{2}}');
+  });
+});
+
+describe('layoutFlow', () => {
+  it('puts nodes in columns by their distance from start, and unreachable ones last', () => {
+    const layout = layoutFlow({
+      start: 'greet',
+      nodes: [{ id: 'greet', type: 'message' }, { id: 'menu', type: 'buttons' }, { id: 'a', type: 'end' }, { id: 'b', type: 'handoff' }, { id: 'lost', type: 'end' }, { nope: 1 }],
+      edges: [{ from: 'greet', to: 'menu' }, { from: 'menu', to: 'a', on: 'button:a' }, { from: 'menu', to: 'b', on: 'no_match' }, { from: 'b', to: 'greet' }, { from: 'x', to: 'a' }],
+    });
+    expect(layout.nodes.map(({ id, depth, row, reachable }) => [id, depth, row, reachable])).toEqual([
+      ['greet', 0, 0, true],
+      ['menu', 1, 0, true],
+      ['a', 2, 0, true],
+      ['b', 2, 1, true],
+      ['lost', 3, 0, false],
+    ]);
+    expect(layout.edges).toHaveLength(4);
+    expect(layout).toMatchObject({ columns: 4, rows: 2 });
+  });
+
+  it('draws nothing for what is not a flow yet', () => {
+    expect(layoutFlow(null)).toEqual({ nodes: [], edges: [], columns: 0, rows: 0 });
+    expect(layoutFlow({ nodes: 'x' }).nodes).toEqual([]);
+  });
+});
+
+describe('custom field values', () => {
+  it('keeps numbers and booleans when the text still reads as one', () => {
+    expect(customFieldValue('4', 3)).toBe(4);
+    expect(customFieldValue('four', 3)).toBe('four');
+    expect(customFieldValue('false', true)).toBe(false);
+    expect(customFieldValue('42', undefined)).toBe('42');
+    expect(customFieldText(null)).toBe('');
   });
 });

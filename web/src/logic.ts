@@ -156,3 +156,78 @@ export function senderLabel(sender: { type: string; name?: string | null } | nul
   const pair = names[sender.type];
   return pair ? pair[lang === 'he' ? 1 : 0] : sender.type;
 }
+
+/** A custom field's value as the editor shows it. */
+export function customFieldText(value: string | number | boolean | null): string {
+  return value === null ? '' : String(value);
+}
+
+/**
+ * What the editor sends for a typed value: a field that was a number or a boolean stays one when the
+ * text still reads as one; anything else is text.
+ */
+export function customFieldValue(text: string, before: string | number | boolean | null | undefined): string | number | boolean {
+  if (typeof before === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (typeof before === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
+}
+
+export interface FlowLayoutNode {
+  id: string;
+  type: string;
+  /** Steps from `start` by the shortest path; unreachable nodes come after the deepest. */
+  depth: number;
+  /** Position in its column. */
+  row: number;
+  reachable: boolean;
+}
+export interface FlowLayout {
+  nodes: FlowLayoutNode[];
+  edges: Array<{ from: string; to: string; on: string | null }>;
+  columns: number;
+  rows: number;
+}
+
+/**
+ * A flow drawn simply: columns by breadth-first depth from `start`, nodes in a column in the order
+ * the flow lists them. Whatever of the JSON is not a flow's shape is left out, so a half-typed flow
+ * still draws.
+ */
+export function layoutFlow(flow: unknown): FlowLayout {
+  const record = (flow ?? {}) as { start?: unknown; nodes?: unknown; edges?: unknown };
+  const nodes = (Array.isArray(record.nodes) ? record.nodes : [])
+    .filter((node): node is { id: string; type?: unknown } => typeof node === 'object' && node !== null && typeof (node as { id?: unknown }).id === 'string')
+    .map((node) => ({ id: node.id, type: typeof node.type === 'string' ? node.type : '?' }));
+  const ids = new Set(nodes.map((node) => node.id));
+  const edges = (Array.isArray(record.edges) ? record.edges : [])
+    .filter((edge): edge is { from: string; to: string; on?: unknown } => {
+      const e = edge as { from?: unknown; to?: unknown } | null;
+      return typeof e === 'object' && e !== null && typeof e.from === 'string' && typeof e.to === 'string' && ids.has(e.from) && ids.has(e.to);
+    })
+    .map((edge) => ({ from: edge.from, to: edge.to, on: typeof edge.on === 'string' ? edge.on : null }));
+  const depth = new Map<string, number>();
+  const start = typeof record.start === 'string' && ids.has(record.start) ? record.start : nodes[0]?.id;
+  if (start !== undefined) {
+    depth.set(start, 0);
+    const queue = [start];
+    while (queue.length > 0) {
+      const at = queue.shift()!;
+      for (const edge of edges) {
+        if (edge.from === at && !depth.has(edge.to)) {
+          depth.set(edge.to, depth.get(at)! + 1);
+          queue.push(edge.to);
+        }
+      }
+    }
+  }
+  const deepest = Math.max(-1, ...depth.values());
+  const perColumn = new Map<number, number>();
+  const laid = nodes.map((node) => {
+    const reachable = depth.has(node.id);
+    const column = reachable ? depth.get(node.id)! : deepest + 1;
+    const row = perColumn.get(column) ?? 0;
+    perColumn.set(column, row + 1);
+    return { ...node, depth: column, row, reachable };
+  });
+  return { nodes: laid, edges, columns: Math.max(0, ...laid.map((node) => node.depth + 1)), rows: Math.max(0, ...perColumn.values()) };
+}

@@ -618,7 +618,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to events (signed with Standard Webhooks)
-         * @description Events: message.received, message.status, customer.created, customer.updated, conversation.status_changed, template.status_changed (absent or empty: all). The URL must be http(s) on a public address. The signing secret is returned only here. At most 10 webhooks per account. See docs/webhooks.md.
+         * @description Events: message.received, message.status, customer.created, customer.updated, conversation.status_changed, template.status_changed, campaign.completed (absent or empty: all). The URL must be http(s) on a public address. The signing secret is returned only here. At most 10 webhooks per account. See docs/webhooks.md.
          */
         post: operations["add-webhook"];
         delete?: never;
@@ -700,6 +700,170 @@ export interface paths {
          * @description Creates a new delivery of the same event (same `webhook-id`), queued behind the pending deliveries of the same customer. Allowed on a disabled webhook: a successful redelivery enables it again.
          */
         post: operations["redeliver-webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/create-campaign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Broadcast an approved template to a segment
+         * @description The audience selects customers by labels (`labels_any`, `labels_all`, `exclude_labels`), `phones` and `custom_field {name, equals}` (at least one selector). Each variable is a literal or a reference filled per recipient (`{{customer.name|there}}`, `{{fields.city}}`); the audience and each recipient's values are frozen when the campaign starts (now, or at `scheduled_at`). Customers labelled `opted_out` are skipped. Sent at `rate_per_second` (default 20, up to 1,000), each recipient at most once.
+         */
+        post: operations["create-campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/get-campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the account's campaigns, newest first
+         * @description Parameters may also be sent as a JSON body (the body wins over the query string).
+         */
+        get: operations["get-campaigns"];
+        put?: never;
+        /** List the account's campaigns, newest first */
+        post: operations["get-campaigns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/get-campaign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A campaign with its counts
+         * @description `counts`: queued, sending (handed to WhatsApp, no status yet), sent, delivered, read, replied (wrote back within 72 hours), failed, skipped.
+         *
+         *     Parameters may also be sent as a JSON body (the body wins over the query string).
+         */
+        get: operations["get-campaign"];
+        put?: never;
+        /**
+         * A campaign with its counts
+         * @description `counts`: queued, sending (handed to WhatsApp, no status yet), sent, delivered, read, replied (wrote back within 72 hours), failed, skipped.
+         */
+        post: operations["get-campaign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/get-campaign-recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a campaign's recipients (250 per page)
+         * @description Each with its phone, status, message_wa_id, and the error code and title when failed, or the reason when skipped (opted_out, variable_without_value, cancelled).
+         *
+         *     Parameters may also be sent as a JSON body (the body wins over the query string).
+         */
+        get: operations["get-campaign-recipients"];
+        put?: never;
+        /**
+         * A page of a campaign's recipients (250 per page)
+         * @description Each with its phone, status, message_wa_id, and the error code and title when failed, or the reason when skipped (opted_out, variable_without_value, cancelled).
+         */
+        post: operations["get-campaign-recipients_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/pause-campaign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a running or scheduled campaign */
+        post: operations["pause-campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/resume-campaign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused campaign */
+        post: operations["resume-campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/cancel-campaign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a campaign: recipients not sent yet are skipped */
+        post: operations["cancel-campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mumbleapi/retry-failed-campaign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again to the recipients whose message failed for a reason a retry can cure
+         * @description Retryable: 130429 (throughput), 131056 (pair rate), 131000, 131016, 1, 2. Not: 131049, 131026, invalid numbers, opted-out customers.
+         */
+        post: operations["retry-failed-campaign"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1259,6 +1423,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/api/conversations/{customerId}/customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit the customer's name, email and custom fields
+         * @description The Mumble API's edit-customer, for a conversation the person may see (else 404 `Conversation not found`): custom fields are applied whole or not at all, a null removes one, and the account has at most 15 custom field names. A custom field cannot take the name of a standard or attribution field. Answers with the conversation as changed.
+         */
+        patch: operations["app_patch_conversations_customerId_customer"];
+        trace?: never;
+    };
+    "/app/api/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a label
+         * @description As the Mumble API's add-new-label: names are unique in the account. Answers with the account's labels.
+         */
+        post: operations["app_post_labels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/api/admin/people": {
         parameters: {
             query?: never;
@@ -1344,7 +1548,13 @@ export interface paths {
          */
         get: operations["app_get_admin_teams"];
         put?: never;
-        post?: never;
+        /**
+         * Add a team
+         * @description As the admin API and `openmumble teams add`. Names need not be unique. The team starts with no members.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_teams"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1417,6 +1627,178 @@ export interface paths {
          * @description Admins only.
          */
         patch: operations["app_patch_admin_settings"];
+        trace?: never;
+    };
+    "/app/api/admin/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's API keys
+         * @description Revoked keys stay listed with `revoked_at`. A key itself is shown only when it is created.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_api_keys"];
+        put?: never;
+        /**
+         * Create an API key for the Mumble API
+         * @description The reply holds the key: the only time it is shown (only its hash is stored).
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_api_keys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Requests with it are refused from the next one on. Revoking twice changes nothing.
+         *
+         *     Admins only.
+         */
+        delete: operations["app_delete_admin_api_keys_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's outbound webhooks
+         * @description As get-webhooks: each with its events and status (disabled after 5 days of failed deliveries).
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_webhooks"];
+        put?: never;
+        /**
+         * Add an outbound webhook
+         * @description As add-webhook: a public http(s) URL, the events to send (all when absent). The reply holds the signing secret, shown only once.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_webhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an outbound webhook
+         * @description With its delivery history and its waiting deliveries. Answers with the remaining webhooks.
+         *
+         *     Admins only.
+         */
+        delete: operations["app_delete_admin_webhooks_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's deliveries, newest first
+         * @description As get-webhook-deliveries: each event sent with its attempts (status, answer, duration, error), 100 a page.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_webhooks_id_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's WhatsApp connection
+         * @description `sandbox` until a WhatsApp number is connected (with the admin API or `openmumble whatsapp connect`); then the number and whether Meta still accepts its token (`disconnected` with the reason when it refused it). Never the token.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_whatsapp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's message templates, with their review status
+         * @description As get-templates: every template, oldest first; `status` is one of PENDING, APPROVED, REJECTED, PAUSED, DISABLED.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_templates"];
+        put?: never;
+        /**
+         * Create a message template
+         * @description As create-template, with WhatsApp's rules: stored as PENDING and submitted for review through the account's channel.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_templates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/app/api/admin/bots": {
@@ -6729,7 +7111,7 @@ export interface operations {
                 "application/json": {
                     /** @example https://example.com/hooks/mumble */
                     url: string;
-                    /** @description Event types (a list, or a comma-separated string). Absent or empty: all of message.received, message.status, customer.created, customer.updated, conversation.status_changed, template.status_changed. */
+                    /** @description Event types (a list, or a comma-separated string). Absent or empty: all of message.received, message.status, customer.created, customer.updated, conversation.status_changed, template.status_changed, campaign.completed. */
                     events?: (string[] | string) | null;
                 };
             };
@@ -6761,7 +7143,7 @@ export interface operations {
                         webhook: {
                             id: string;
                             url: string;
-                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed")[];
+                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed")[];
                             /** @description The signing secret, `whsec_` + base64 of 32 random bytes. Shown only in this reply. */
                             secret: string;
                         };
@@ -6856,7 +7238,7 @@ export interface operations {
                         webhooks: {
                             id: string;
                             url: string;
-                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed")[];
+                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed")[];
                             /** @enum {string} */
                             status: "active" | "disabled";
                             /** @description Why the webhook was disabled (deliveries failing for 5 days). */
@@ -6964,7 +7346,7 @@ export interface operations {
                         webhooks: {
                             id: string;
                             url: string;
-                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed")[];
+                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed")[];
                             /** @enum {string} */
                             status: "active" | "disabled";
                             /** @description Why the webhook was disabled (deliveries failing for 5 days). */
@@ -7189,7 +7571,7 @@ export interface operations {
                             /** @description Also the `webhook-id` header: the same on every attempt and redelivery. */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed";
+                            event_type: "message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed";
                             /** @enum {string} */
                             status: "pending" | "succeeded" | "failed";
                             redelivery: boolean;
@@ -7330,7 +7712,7 @@ export interface operations {
                             /** @description Also the `webhook-id` header: the same on every attempt and redelivery. */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed";
+                            event_type: "message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed";
                             /** @enum {string} */
                             status: "pending" | "succeeded" | "failed";
                             redelivery: boolean;
@@ -7503,6 +7885,1480 @@ export interface operations {
                 };
             };
             /** @description `Delivery not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "create-campaign": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "December sale",
+                 *       "template_id": "template-uuid",
+                 *       "audience": {
+                 *         "labels_any": [
+                 *           "VIP customers"
+                 *         ]
+                 *       },
+                 *       "variables": [
+                 *         "{{customer.name|there}}"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    template_id: string | number;
+                    audience: {
+                        labels_any?: string[];
+                        labels_all?: string[];
+                        exclude_labels?: string[];
+                        phones?: (string | number)[];
+                        custom_field?: {
+                            name: string;
+                            equals: string | number | boolean;
+                        };
+                    };
+                    variables?: (string | number)[];
+                    button_variables?: (string | number)[];
+                    media_link?: string;
+                    scheduled_at?: string;
+                    /** @default 20 */
+                    rate_per_second?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "campaign": {
+                     *         "id": "uuid",
+                     *         "name": "December sale",
+                     *         "status": "scheduled",
+                     *         "template_id": "template-uuid",
+                     *         "recipients": 120,
+                     *         "rate_per_second": 20,
+                     *         "scheduled_at": null,
+                     *         "started_at": null,
+                     *         "completed_at": null,
+                     *         "created_at": "2026-12-05 10:00:00"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Campaign name is required.` · `Template ID is required.` · `Audience needs at least one selector` · `Template is not approved` · `Variables count does not match the template` · `Media link is not valid` · `scheduled_at must be a future date and time (ISO 8601)` · `No recipients` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Template not found` · `Label not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "get-campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaigns: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "get-campaigns_post": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaigns: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "get-campaign": {
+        parameters: {
+            query: {
+                campaign_id: string | number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "get-campaign_post": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "campaign_id": "campaign-uuid"
+                 *     }
+                 */
+                "application/json": {
+                    campaign_id: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "get-campaign-recipients": {
+        parameters: {
+            query: {
+                campaign_id: string | number;
+                page?: number | string;
+                status?: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        recipients: {
+                            phone: string;
+                            /** @enum {string} */
+                            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped";
+                            message_wa_id: string | null;
+                            error_code: number | null;
+                            error_title: string | null;
+                            reason: string | null;
+                        }[];
+                        total: number;
+                        pages: number;
+                        current_page: number;
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "get-campaign-recipients_post": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "campaign_id": "campaign-uuid"
+                 *     }
+                 */
+                "application/json": {
+                    campaign_id: string | number;
+                    page?: number | string;
+                    /** @enum {string} */
+                    status?: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        recipients: {
+                            phone: string;
+                            /** @enum {string} */
+                            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped";
+                            message_wa_id: string | null;
+                            error_code: number | null;
+                            error_title: string | null;
+                            reason: string | null;
+                        }[];
+                        total: number;
+                        pages: number;
+                        current_page: number;
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "pause-campaign": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "campaign_id": "campaign-uuid"
+                 *     }
+                 */
+                "application/json": {
+                    campaign_id: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `Only a running or scheduled campaign can be paused` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "resume-campaign": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "campaign_id": "campaign-uuid"
+                 *     }
+                 */
+                "application/json": {
+                    campaign_id: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `Only a paused campaign can be resumed` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "cancel-campaign": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "campaign_id": "campaign-uuid"
+                 *     }
+                 */
+                "application/json": {
+                    campaign_id: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `The campaign is already completed or cancelled` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    "retry-failed-campaign": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "campaign_id": "campaign-uuid"
+                 *     }
+                 */
+                "application/json": {
+                    campaign_id: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                        requeued: number;
+                    };
+                };
+            };
+            /** @description `Campaign id is required.` · `The campaign is already completed or cancelled` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11311,6 +13167,283 @@ export interface operations {
             };
         };
     };
+    app_patch_conversations_customerId_customer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description null or empty removes the name */
+                    name?: string | null;
+                    /** @description An email address; null or empty removes it */
+                    email?: string | null;
+                    /** @description Custom fields to set (a string, number or boolean) or remove (null); others stay. At most 15 names per account. */
+                    custom_fields?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        conversation: {
+                            /** @description The customer's id */
+                            id: string;
+                            name: string | null;
+                            phone: string;
+                            /** @enum {string} */
+                            conversation_status: "new" | "open" | "closed" | "waiting" | "waiting_for_agent" | "reopened" | "solved" | "in_progress" | "in_process" | "spam" | "being_handled" | "not_relevant" | "appointment_scheduled" | "pending_customer" | "escalated" | "follow_up" | "duplicate" | "require_review";
+                            /** @description The latest message, either way (ISO 8601) */
+                            last_activity_at: string | null;
+                            last_message: {
+                                id: number;
+                                type: string;
+                                text: string | null;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "delivered" | "read" | "failed" | "received";
+                                created_at: string;
+                            } | null;
+                            /** @description Inbound messages after the signed-in person's read mark */
+                            unread: number;
+                            agent: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            team: {
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            labels: string[];
+                            bot: {
+                                /** @description null, "AI" or a flow bot id */
+                                bot: string | null;
+                                /** @description A bot is set and no person took over */
+                                active: boolean;
+                                paused_at: string | null;
+                                /** @description The agent who took over (or was assigned) */
+                                paused_by: string | null;
+                            };
+                            /** @description 24 hours after the customer last wrote; free-form replies only before it */
+                            window_closes_at: string | null;
+                            email: string | null;
+                            country: string | null;
+                            source: string | null;
+                            custom_fields: {
+                                [key: string]: string | number | boolean | null;
+                            };
+                            attribution: {
+                                [key: string]: string;
+                            };
+                            window_open: boolean;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Cannot add more than 15 custom fields per account` · `Failed to update customer due to invalid input` · `email: Invalid email address` · `Nothing to change: send name, email or custom_fields` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Conversation not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The label's name (get-labels) */
+                    label: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        labels: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `label: label is required` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Label already exists` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
     app_get_admin_people: {
         parameters: {
             query?: never;
@@ -11859,6 +13992,104 @@ export interface operations {
             };
         };
     };
+    app_post_admin_teams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        team: {
+                            id: string;
+                            name: string;
+                            created_at: string;
+                            member_ids: string[];
+                        };
+                    };
+                };
+            };
+            /** @description `name: name is required` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
     app_post_admin_teams_id_members: {
         parameters: {
             query?: never;
@@ -12277,6 +14508,1124 @@ export interface operations {
                 };
             };
             /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_api_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        api_keys: {
+                            id: string;
+                            name: string;
+                            /** @description The first characters of the key, to recognise it by */
+                            prefix: string;
+                            created_at: string;
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_api_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        api_key: {
+                            id: string;
+                            name: string;
+                            key: string;
+                            prefix: string;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `name: name is required` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_delete_admin_api_keys_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        api_keys: {
+                            id: string;
+                            name: string;
+                            /** @description The first characters of the key, to recognise it by */
+                            prefix: string;
+                            created_at: string;
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `API key not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: {
+                            id: string;
+                            url: string;
+                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed")[];
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            /** @description Why the webhook was disabled (deliveries failing for 5 days). */
+                            disabled_reason: string | null;
+                            disabled_at: string | null;
+                            /** @description Start of the current run of failed attempts; null while deliveries succeed. */
+                            failing_since: string | null;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example https://example.com/hooks/mumble */
+                    url: string;
+                    /** @description Event types (a list, or a comma-separated string). Absent or empty: all of message.received, message.status, customer.created, customer.updated, conversation.status_changed, template.status_changed, campaign.completed. */
+                    events?: (string[] | string) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhook: {
+                            id: string;
+                            url: string;
+                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed")[];
+                            /** @description The signing secret, `whsec_` + base64 of 32 random bytes. Shown only in this reply. */
+                            secret: string;
+                        };
+                    };
+                };
+            };
+            /** @description `url: URL is required.` · `Invalid URL` · `Unknown event type: <name>` · `Cannot add more than 10 webhooks per account` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_delete_admin_webhooks_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: {
+                            id: string;
+                            url: string;
+                            events: ("message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed")[];
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            /** @description Why the webhook was disabled (deliveries failing for 5 days). */
+                            disabled_reason: string | null;
+                            disabled_at: string | null;
+                            /** @description Start of the current run of failed attempts; null while deliveries succeed. */
+                            failing_since: string | null;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Webhook not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_webhooks_id_deliveries: {
+        parameters: {
+            query?: {
+                page?: number | string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: {
+                            id: string;
+                            /** @description Also the `webhook-id` header: the same on every attempt and redelivery. */
+                            event_id: string;
+                            /** @enum {string} */
+                            event_type: "message.received" | "message.status" | "customer.created" | "customer.updated" | "conversation.status_changed" | "template.status_changed" | "campaign.completed";
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            redelivery: boolean;
+                            created_at: string;
+                            next_attempt_at: string | null;
+                            completed_at: string | null;
+                            last_error: string | null;
+                            attempts: {
+                                number: number;
+                                attempted_at: string;
+                                response_status: number | null;
+                                duration_ms: number;
+                                error: string | null;
+                            }[];
+                        }[];
+                        total: number;
+                        pages: number;
+                        current_page: number;
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Webhook not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_whatsapp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        channel: {
+                            /** @constant */
+                            type: "sandbox";
+                        } | {
+                            /** @constant */
+                            type: "cloud_api";
+                            phone_number_id: string;
+                            waba_id: string;
+                            display_phone_number: string;
+                            /** @enum {string} */
+                            status: "connected" | "disconnected";
+                            status_reason: string | null;
+                            status_changed_at: string;
+                            connected_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        templates: {
+                            id: string;
+                            name: string;
+                            language: string;
+                            /** @enum {string} */
+                            category: "MARKETING" | "UTILITY" | "AUTHENTICATION";
+                            /** @enum {string} */
+                            status: "PENDING" | "APPROVED" | "REJECTED" | "PAUSED" | "DISABLED";
+                            body: string;
+                            header: {
+                                /** @enum {string} */
+                                format: "IMAGE" | "VIDEO" | "DOCUMENT" | "AUDIO";
+                            } | null;
+                            footer: string | null;
+                            buttons: ({
+                                /** @constant */
+                                type: "QUICK_REPLY";
+                                text: string;
+                            } | {
+                                /** @constant */
+                                type: "URL";
+                                text: string;
+                                /** @description May end in `{{1}}`; then `example` is required. */
+                                url: string;
+                                example?: string;
+                            } | {
+                                /** @constant */
+                                type: "PHONE_NUMBER";
+                                text: string;
+                                phone_number: string;
+                            })[];
+                            /** @description How many body variables `send-template-text-variable` must fill */
+                            variables: number;
+                            media_url: string | null;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Lowercase letters, digits and underscores
+                     * @example order_update
+                     */
+                    name: string;
+                    /** @description Variables `{{1}}…{{n}}`, numbered without gaps */
+                    body: string;
+                    /** @example en_US */
+                    language: string;
+                    /** @enum {string} */
+                    category: "MARKETING" | "UTILITY" | "AUTHENTICATION";
+                    template_type?: "custom" | null;
+                    /** @description One example per body variable, in order */
+                    body_examples?: string[] | null;
+                    /** @description A media header; needs `media_url` */
+                    header?: {
+                        /** @enum {string} */
+                        format: "IMAGE" | "VIDEO" | "DOCUMENT" | "AUDIO";
+                    } | null;
+                    footer?: string | "" | null;
+                    buttons?: ({
+                        /** @constant */
+                        type: "QUICK_REPLY";
+                        text: string;
+                    } | {
+                        /** @constant */
+                        type: "URL";
+                        text: string;
+                        /** @description May end in `{{1}}`; then `example` is required. */
+                        url: string;
+                        example?: string;
+                    } | {
+                        /** @constant */
+                        type: "PHONE_NUMBER";
+                        text: string;
+                        phone_number: string;
+                    })[] | null;
+                    /** @description The header's sample media */
+                    media_url?: string | "" | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        template: {
+                            id: string;
+                            /** @enum {string} */
+                            status: "PENDING" | "APPROVED" | "REJECTED" | "PAUSED" | "DISABLED";
+                        };
+                    };
+                };
+            };
+            /** @description `name: Template name is required` · `body: Body text is required` · `Invalid template configuration` · `Media link is not valid` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Template name already exists` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` · `An unexpected error occurred` */
             500: {
                 headers: {
                     [name: string]: unknown;

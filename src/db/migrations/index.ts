@@ -9,6 +9,7 @@ import * as messageFidelity from './0007_message_fidelity.js';
 import * as inboxSearch from './0008_inbox_search.js';
 import * as flowBots from './0009_flow_bots.js';
 import * as aiBot from './0010_ai_bot.js';
+import * as campaigns from './0011_campaigns.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_inbox_search': inboxSearch,
   '0009_flow_bots': flowBots,
   '0010_ai_bot': aiBot,
+  '0011_campaigns': campaigns,
 };

@@ -13,6 +13,8 @@ const KEY_PREFIX = 'om_live_';
 /** last_used_at is refreshed at most this often per key, so requests do not each cost a write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+export const API_KEY_NOT_FOUND = 'API key not found';
+
 export interface NewApiKey {
   id: string;
   name: string;
@@ -82,7 +84,7 @@ export async function listApiKeys(deps: Deps, accountId: string) {
  */
 export async function rotateApiKey(deps: Deps, id: string): Promise<NewApiKey> {
   const old = await repository.findApiKey(deps.database.db, id);
-  if (!old || old.revoked_at !== null) throw notFound('API key not found');
+  if (!old || old.revoked_at !== null) throw notFound(API_KEY_NOT_FOUND);
   const key = generateApiKey();
   const row = apiKeyRow(deps, old.account_id, old.name, key);
   await deps.database.db.transaction().execute(async (trx) => {
@@ -107,9 +109,10 @@ export async function deleteAccount(deps: Deps, id: string): Promise<{ mediaFile
   return { mediaFiles: keys.length };
 }
 
-export async function revokeApiKey(deps: Deps, id: string): Promise<void> {
+/** Revokes a key (by id alone for the operator's tools; `scope` limits it to one account's keys). */
+export async function revokeApiKey(deps: Deps, id: string, scope?: string): Promise<void> {
   const key = await repository.findApiKey(deps.database.db, id);
-  if (!key) throw notFound('API key not found');
+  if (!key || (scope !== undefined && key.account_id !== scope)) throw notFound(API_KEY_NOT_FOUND);
   await repository.revokeApiKey(deps.database.db, id, toStoredTime(deps.clock.now()));
 }
 

@@ -103,6 +103,19 @@ export type ConversationPatch = z.output<typeof conversationPatchInput>;
 
 export const labelInput = z.strictObject({ label: requiredTypedText('label', 255).meta({ description: "The label's name (get-labels)" }) });
 
+/** The side panel's edit of a customer: edit-customer's fields, custom fields by name (null removes one). */
+export const customerEditInput = z
+  .strictObject({
+    name: typedText('name', 256).nullable().optional().meta({ description: 'null or empty removes the name' }),
+    email: typedText('email', 254).nullable().optional().meta({ description: 'An email address; null or empty removes it' }),
+    custom_fields: z
+      .record(typedText('custom field name', 64), customFieldValue)
+      .optional()
+      .meta({ description: 'Custom fields to set (a string, number or boolean) or remove (null); others stay. At most 15 names per account.' }),
+  })
+  .refine((edit) => Object.values(edit).some((value) => value !== undefined), 'Nothing to change: send name, email or custom_fields');
+export type CustomerEdit = z.output<typeof customerEditInput>;
+
 /** A shortcut: lower-cased; letters (any script), digits, `_` and `-`. */
 const shortcut = typedText('shortcut', 32)
   .transform((value) => value.trim().toLowerCase())

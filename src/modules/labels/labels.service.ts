@@ -9,6 +9,7 @@ import { recordLiveEvent } from '../live/live-events.js';
 import * as repository from './labels.repository.js';
 
 export const LABEL_NOT_FOUND = 'Label not found';
+export const LABEL_EXISTS = 'Label already exists';
 
 async function requireLabel(deps: Deps, accountId: string, name: string) {
   const label = await repository.findLabelByName(deps.database.db, accountId, name);
@@ -23,7 +24,7 @@ export async function createLabel(deps: Deps, accountId: string, name: string): 
     name,
     created_at: toStoredTime(deps.clock.now()),
   });
-  if (!created) throw conflict('Label already exists');
+  if (!created) throw conflict(LABEL_EXISTS);
 }
 
 /** Deleting a label removes it from its customers (the join rows cascade), as the inbox hears (one event for the account). */

@@ -12,6 +12,7 @@ import { customerRecordIn, recordCustomerEvent } from '../customers/customer-eve
 import { recordMessageEvent } from '../webhooks/domain-events.js';
 import { enqueueBotStep } from '../bots/bot-jobs.js';
 import { botMayAnswer } from '../bots/bots.repository.js';
+import { isStopWord, optOut } from '../campaigns/opt-out.js';
 
 /** Messages a bot answers: what a customer says, not a reaction or a notice. */
 const ANSWERABLE_TYPES = new Set(['text', 'interactive', 'button', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts']);
@@ -83,6 +84,11 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
     await recordMessageEvent(deps, trx, accountId, message.messageWaId, 'message.received');
     if (before?.conversation_status === 'closed' || before?.conversation_status === 'solved') {
       await recordCustomerEvent(deps, trx, customer, 'conversation.status_changed', before);
+    }
+    // A stop word opts the customer out of campaigns, and nothing answers it.
+    if (isStopWord(message.text)) {
+      await optOut(trx, customer, now);
+      return true;
     }
     // The bot engine hears of the message exactly once: the step is enqueued with the message's first insert.
     if (ANSWERABLE_TYPES.has(message.type) && (await botMayAnswer(trx, customer))) {

@@ -3,7 +3,8 @@ import { defineAppRoute, type AppRoute } from '../../http/app-route.js';
 import { ADMINS_ONLY, CROSS_SITE_REFUSED } from '../auth/app-api.js';
 import { NOT_SIGNED_IN } from '../auth/sessions.service.js';
 import { invitationUrl } from './invitations.js';
-import { accountSettingsInput, idParams, newPersonInput, personPatchInput, ROLES, teamMemberInput, teamMemberParams } from './people.schema.js';
+import { addEntry } from '../directory/directory.service.js';
+import { accountSettingsInput, idParams, nameInput, newPersonInput, personPatchInput, ROLES, teamMemberInput, teamMemberParams } from './people.schema.js';
 import * as people from './people.service.js';
 
 const person = z.object({
@@ -105,6 +106,21 @@ export const peopleAppRoutes: AppRoute[] = [
     output: z.object({ teams: z.array(team) }),
     errors: readErrors,
     handler: async (_input, { deps, viewer }) => ({ teams: await people.listTeamsWithMembers(deps, viewer.accountId) }),
+  }),
+  defineAppRoute({
+    method: 'POST',
+    path: '/app/api/admin/teams',
+    access: 'admin',
+    summary: 'Add a team',
+    description: 'As the admin API and `openmumble teams add`. Names need not be unique. The team starts with no members.',
+    body: nameInput,
+    output: z.object({ team }),
+    status: 201,
+    errors: [{ status: 400, message: 'name: name is required' }, ...writeErrors],
+    handler: async ({ body }, { deps, viewer }) => {
+      const { id, name, created_at } = await addEntry(deps, 'teams', viewer.accountId, body);
+      return { team: { id, name, created_at, member_ids: [] } };
+    },
   }),
   defineAppRoute({
     method: 'POST',

@@ -13,6 +13,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'customer.updated',
   'conversation.status_changed',
   'template.status_changed',
+  'campaign.completed',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
