@@ -6,7 +6,8 @@ import { api, expectError, newTenant, UNLIMITED, type Tenant } from './api.js';
 import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
 import { signedInPerson } from './inbox-helpers.js';
 import { approvedTemplate, customerIdOf } from './inbox-fixtures.js';
-import { conversationOf } from './messaging.js';
+import { conversationOf, multipart } from './messaging.js';
+import { mediaSample } from './media-samples.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 const example = (name: string) => JSON.parse(readFileSync(new URL(`../examples/flows/${name}.json`, import.meta.url), 'utf8'));
@@ -267,6 +268,8 @@ describeEachDatabase('flow bots', (kind) => {
     expect(created.statusCode, created.body).toBe(201);
     const { id } = created.json().bot;
     expect((await adminPerson.call('GET', '/app/api/admin/bots')).json().bots).toMatchObject([{ id, name: 'Greeter', version: 1 }]);
+    // Every person sees the bots' names (a conversation's bot is shown by name).
+    expect((await agent.call('GET', '/app/api/directory')).json().bots).toEqual([{ id, name: 'Greeter' }, { id: 'AI', name: 'AI' }]);
     expect((await adminPerson.call('POST', '/app/api/admin/bots/validate', { flow: greeter() })).json()).toEqual({ valid: true, nodes: 1, edges: 0 });
     expectError(await adminPerson.call('POST', '/app/api/admin/bots/validate', { flow: { ...greeter(), start: 'x' } }), 400, 'Invalid flow: start: there is no node "x"');
     const saved = await adminPerson.call('PUT', `/app/api/admin/bots/${id}`, { flow: greeter('Shalom {{customer.name|friend}}') });
@@ -276,5 +279,30 @@ describeEachDatabase('flow bots', (kind) => {
     expectError(await adminPerson.call('GET', `/app/api/admin/bots/${theirs}`), 404, 'Bot not found.');
     expectError(await adminPerson.call('PUT', `/app/api/admin/bots/${theirs}`, { name: 'Mine now' }), 404, 'Bot not found.');
     expect((await admin('GET', `/bots/${theirs}`)).json().bot.name).toBe('Theirs');
+  });
+
+  it("sends a file uploaded for flows, each send with a copy of its own", async () => {
+    const adminPerson = await signedInPerson(ctx, { accountId: t.accountId, role: 'admin' });
+    const { payload, headers } = multipart({}, { filename: 'menu.jpg', content: mediaSample('jpg'), contentType: 'image/jpeg' });
+    const uploaded = await adminPerson.call('POST', '/app/api/admin/bots/media', payload, headers);
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const { media_key: key } = uploaded.json();
+    expect(uploaded.json()).toMatchObject({ kind: 'image', mime_type: 'image/jpeg', filename: 'menu.jpg' });
+    const flow = { version: 1, start: 'm', nodes: [{ id: 'm', type: 'media', kind: 'image', media_key: key, caption: 'Our menu' }], edges: [] };
+    expectError(await admin('POST', `/accounts/${t.accountId}/bots`, { name: 'Bad', flow: { ...flow, nodes: [{ ...flow.nodes[0], media_key: 'no-such-file.jpg' }] } }), 400, 'Invalid flow: node "m": there is no uploaded file "no-such-file.jpg"');
+    expectError(await admin('POST', `/accounts/${t.accountId}/bots`, { name: 'Bad', flow: { ...flow, nodes: [{ ...flow.nodes[0], kind: 'video' }] } }), 400, "Invalid flow: node \"m\": the file's type is not a video WhatsApp takes");
+    const id = await addBot('Menu', flow);
+    for (const phone of ['972501234590', '972501234591']) {
+      await writes(phone, { text: 'hi' });
+      await t.call('POST', api('assign-bot'), { customer_phone: phone, bot_token: id });
+      await worker.runDue();
+    }
+    const sentFiles = await ctx.deps.database.db.selectFrom('messages').select(['type', 'text', 'media_key', 'status']).where('account_id', '=', t.accountId).where('direction', '=', 'outbound').execute();
+    expect(sentFiles.map((m) => [m.type, m.text])).toEqual([['image', 'Our menu'], ['image', 'Our menu']]);
+    const keys = sentFiles.map((m) => m.media_key);
+    expect(new Set([...keys, key]).size).toBe(3);
+    // The flow's file stays when a copy goes.
+    await ctx.deps.media.remove(keys[0]!);
+    await expect(ctx.deps.media.open(key).then((stream) => void stream.destroy())).resolves.toBeUndefined();
   });
 });

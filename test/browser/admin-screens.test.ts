@@ -132,10 +132,10 @@ describe.skipIf(!hasChromium)('the inbox side panel and admin screens in Chromiu
     await h.mumble('assign-bot', { customer_phone: '972502220002', bot_token: bot.id });
     await openConversation('Omer');
     const panel = page.getByRole('complementary', { name: 'Details' });
-    await panel.getByText(`The bot ${bot.id} answers`).waitFor();
+    await panel.getByText('The bot Hand-over bot answers').waitFor();
     await panel.getByRole('button', { name: 'Take over' }).click();
     await panel.getByRole('button', { name: 'Return to bot' }).waitFor();
-    await panel.getByText(`The bot ${bot.id} is paused: a person answers`).waitFor();
+    await panel.getByText('The bot Hand-over bot is paused: a person answers').waitFor();
     const paused = await page.request.get(`/app/api/conversations/${new URL(page.url()).pathname.split('/').pop()}`);
     expect((await paused.json()).conversation.bot).toMatchObject({ active: false });
     await panel.getByRole('button', { name: 'Return to bot' }).click();

@@ -271,6 +271,7 @@ export function SidePanel({ conversation }: { conversation: ConversationDetail }
     detail.value = { ...conversation, labels: reply.labels };
   };
   const bot = conversation.bot;
+  const botName = dir.bots.find((entry) => entry.id === bot.bot)?.name ?? bot.bot ?? '';
   const available = dir.labels.filter((label) => !conversation.labels.includes(label.name));
   return (
     <aside class="side-panel" id="side-panel" aria-label={t('details')}>
@@ -330,7 +331,7 @@ export function SidePanel({ conversation }: { conversation: ConversationDetail }
           <p class="hint">{t('noBot')}</p>
         ) : (
           <>
-            <p>{bot.active ? t('botRunning', { bot: bot.bot }) : t('botPaused', { bot: bot.bot })}</p>
+            <p>{bot.active ? t('botRunning', { bot: botName }) : t('botPaused', { bot: botName })}</p>
             {bot.active ? (
               <button onClick={() => void run(async () => (detail.value = (await post<{ conversation: ConversationDetail }>(`${base}/bot/take-over`)).conversation))}>{t('takeOver')}</button>
             ) : (

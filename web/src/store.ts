@@ -16,7 +16,7 @@ export interface Filters {
 }
 
 export const user = signal<User | null | undefined>(undefined);
-export const directory = signal<Directory>({ agents: [], teams: [], labels: [] });
+export const directory = signal<Directory>({ agents: [], teams: [], labels: [], bots: [] });
 export const templates = signal<Template[]>([]);
 export const canned = signal<CannedResponse[]>([]);
 

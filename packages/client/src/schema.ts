@@ -1849,6 +1849,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/api/admin/bots/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for flows' media nodes
+         * @description multipart/form-data with `file` (checked as send-media-message checks files). A media node sends it with `"media_key"`; each send uses its own copy.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_bots_media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/api/admin/bots/{id}": {
         parameters: {
             query?: never;
@@ -12477,6 +12499,11 @@ export interface operations {
                             id: string;
                             name: string;
                         }[];
+                        /** @description The flow bots, then the built-in AI bot (id "AI"): names for a conversation's `bot`. */
+                        bots: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -15915,6 +15942,107 @@ export interface operations {
                 };
             };
             /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_bots_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: binary */
+                    file: string;
+                };
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        media_key: string;
+                        kind: string;
+                        mime_type: string;
+                        filename: string;
+                    };
+                };
+            };
+            /** @description `Either file upload or media_url is required.` · `Unsupported file type: .xyz` · `File content does not match its extension: .png` · `Media link is not valid` · `Conversation is closed (send a template instead)` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` · `Cross-site request refused` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `File too large: image files are limited to 5 MB` · `Request body is too large` */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -1,8 +1,10 @@
 import { request } from 'undici';
+import { extensionOf } from '../../media/media-types.js';
+import { MediaUpload, requireMediaType } from '../../media/upload.js';
 import type { Account, BotSessionRow, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
-import { ApiError } from '../../errors.js';
+import { ApiError, badRequest } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { JobHandler } from '../../jobs/worker.js';
 import { findAccount } from '../accounts/accounts.repository.js';
@@ -319,6 +321,22 @@ async function carryOut(deps: Deps, account: Account, customerId: string): Promi
   }
 }
 
+/**
+ * A flow's uploaded file, copied for one send: the message owns its copy, so retention or a deleted
+ * customer removes that copy and never the flow's file.
+ */
+async function copyOfFlowMedia(deps: Deps, key: string, filename: string | null): Promise<MediaUpload> {
+  const extension = extensionOf(key);
+  const type = requireMediaType(extension);
+  let content;
+  try {
+    content = await deps.media.open(key);
+  } catch {
+    throw badRequest(`The flow's media file ${key} is gone`);
+  }
+  return new MediaUpload(await deps.media.stage(content, extension), type, filename ?? key);
+}
+
 /** The sender of a bot's message: the outbox row is taken in the message's own transaction, and only while the bot still runs. */
 function botSender(deps: Deps, customer: CustomerRow, rowId: string): MessageSender {
   return {
@@ -347,9 +365,11 @@ async function perform(deps: Deps, account: Account, customer: CustomerRow, rowI
     case 'note':
       await recordNote(deps, customer, null, action.text);
       return;
-    case 'media':
-      await sendMedia(deps, account, { ...to, media_url: action.url, caption: action.caption ?? undefined, filename: action.filename ?? undefined }, sender);
+    case 'media': {
+      const file = action.media_key ? await copyOfFlowMedia(deps, action.media_key, action.filename) : undefined;
+      await sendMedia(deps, account, { ...to, file, media_url: action.url ?? undefined, caption: action.caption ?? undefined, filename: action.filename ?? undefined }, sender);
       return;
+    }
     case 'buttons':
       await sendInteractive(deps, account, customer_phone, action.text, { buttons: action.buttons }, sender);
       return;

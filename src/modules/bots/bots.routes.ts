@@ -4,7 +4,8 @@ import { ADMINS_ONLY, CROSS_SITE_REFUSED } from '../auth/app-api.js';
 import { NOT_SIGNED_IN } from '../auth/sessions.service.js';
 import { NOT_FOUND_MESSAGE } from '../directory/directory.service.js';
 import { idParams } from '../people/people.schema.js';
-import { botPatchInput, flowJson, newBotInput } from './bots.schema.js';
+import { mediaSendErrors, mediaUploads } from '../messages/messages.routes.js';
+import { botPatchInput, flowJson, flowMediaInput, newBotInput } from './bots.schema.js';
 import * as bots from './bots.service.js';
 
 const bot = z.object({
@@ -60,9 +61,22 @@ export const botAppRoutes: AppRoute[] = [
     output: z.object({ valid: z.literal(true), nodes: z.int(), edges: z.int() }),
     errors: [invalidFlow, ...writeErrors],
     handler: async ({ body }, { deps, viewer }) => {
-      const flow = await bots.checkFlow(deps.database.db, viewer.accountId, body.flow, body.bot_id);
+      const flow = await bots.checkFlow(deps, viewer.accountId, body.flow, body.bot_id);
       return { valid: true as const, nodes: flow.nodes.length, edges: flow.edges.length };
     },
+  }),
+  defineAppRoute({
+    method: 'POST',
+    path: '/app/api/admin/bots/media',
+    access: 'admin',
+    summary: "Upload a file for flows' media nodes",
+    description: 'multipart/form-data with `file` (checked as send-media-message checks files). A media node sends it with `"media_key"`; each send uses its own copy.',
+    body: flowMediaInput,
+    uploads: mediaUploads,
+    output: z.object({ media_key: z.string(), kind: z.string(), mime_type: z.string(), filename: z.string() }),
+    status: 201,
+    errors: [...mediaSendErrors.filter((error) => error.status === 400 || error.status === 413), ...writeErrors],
+    handler: async ({ body }, { deps }) => bots.storeFlowMedia(deps, body.file),
   }),
   defineAppRoute({
     method: 'GET',

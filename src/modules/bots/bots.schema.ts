@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MediaUpload } from '../../media/upload.js';
 import { nameInput } from '../people/people.schema.js';
 
 /** A flow is any JSON at the door: bots.service checks it, and a refusal names the node and the problem. */
@@ -7,3 +8,8 @@ export const flowJson = z.unknown().meta({ description: 'The flow (docs/bots.md)
 /** A flow bot: a name, and a flow it may get later. */
 export const newBotInput = z.strictObject({ name: nameInput.shape.name, flow: flowJson.optional() });
 export const botPatchInput = z.strictObject({ name: nameInput.shape.name.optional(), flow: flowJson.optional() });
+
+/** A file for flows, uploaded as multipart/form-data. */
+export const flowMediaInput = z.strictObject({
+  file: z.custom<MediaUpload>((value) => value instanceof MediaUpload, { error: 'file must be a file uploaded as multipart/form-data' }).meta({ type: 'string', format: 'binary' }),
+});

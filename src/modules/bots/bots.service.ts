@@ -5,7 +5,9 @@ import type { Deps } from '../../deps.js';
 import { badRequest, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { linkExtension } from '../../media/media-link.js';
-import { mediaTypeOf } from '../../media/media-types.js';
+import type { MediaStore } from '../../media/media-store.js';
+import { extensionOf, mediaTypeOf } from '../../media/media-types.js';
+import type { MediaUpload } from '../../media/upload.js';
 import { requireAccount } from '../accounts/accounts.service.js';
 import { NOT_FOUND_MESSAGE } from '../directory/directory.service.js';
 import { findEntry } from '../directory/directory.repository.js';
@@ -36,7 +38,7 @@ function invalidFlow(message: string) {
  * The flow, checked: its shape and graph (flow.schema.ts), then what it names in the account (bots
  * it goes to, templates, agents, teams) and the file types of its media links.
  */
-export async function checkFlow(db: Kysely<DB>, accountId: string, raw: unknown, selfId?: string): Promise<Flow> {
+export async function checkFlow(deps: Pick<Deps, 'database' | 'media'>, accountId: string, raw: unknown, selfId?: string): Promise<Flow> {
   let flow: Flow;
   try {
     flow = parseFlow(raw);
@@ -45,13 +47,14 @@ export async function checkFlow(db: Kysely<DB>, accountId: string, raw: unknown,
     throw error;
   }
   for (const node of flow.nodes) {
-    const problem = await referenceProblem(db, accountId, node, selfId);
+    const problem = await referenceProblem(deps, accountId, node, selfId);
     if (problem) throw invalidFlow(`node "${node.id}": ${problem}`);
   }
   return flow;
 }
 
-async function referenceProblem(db: Kysely<DB>, accountId: string, node: Flow['nodes'][number], selfId: string | undefined): Promise<string | undefined> {
+async function referenceProblem(deps: Pick<Deps, 'database' | 'media'>, accountId: string, node: Flow['nodes'][number], selfId: string | undefined): Promise<string | undefined> {
+  const { db } = deps.database;
   switch (node.type) {
     case 'goto':
       if (node.bot_id === selfId) return undefined;
@@ -67,12 +70,28 @@ async function referenceProblem(db: Kysely<DB>, accountId: string, node: Flow['n
       if (node.team_id && !(await findEntry(db, 'teams', accountId, node.team_id))) return `there is no team "${node.team_id}" in this account`;
       return undefined;
     case 'media': {
-      const type = mediaTypeOf(linkExtension(node.url, node.filename));
-      return type?.kind === node.kind ? undefined : `the url's file type is not a${node.kind === 'image' ? 'n' : ''} ${node.kind} WhatsApp takes`;
+      const type = mediaTypeOf(node.url ? linkExtension(node.url, node.filename) : extensionOf(node.media_key!));
+      if (type?.kind !== node.kind) return `the ${node.url ? "url's file" : "file's"} type is not a${node.kind === 'image' ? 'n' : ''} ${node.kind} WhatsApp takes`;
+      return node.media_key && !(await isStored(deps.media, node.media_key)) ? `there is no uploaded file "${node.media_key}"` : undefined;
     }
     default:
       return undefined;
   }
+}
+
+async function isStored(media: MediaStore, key: string): Promise<boolean> {
+  try {
+    (await media.open(key)).destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A file for the account's flows' media nodes: kept in the media store for as long as flows may send it. */
+export async function storeFlowMedia(deps: Deps, upload: MediaUpload): Promise<{ media_key: string; kind: string; mime_type: string; filename: string }> {
+  await deps.media.commit(upload.staged);
+  return { media_key: upload.staged.key, kind: upload.type.kind, mime_type: upload.type.mimeType, filename: upload.filename };
 }
 
 export interface NewBot {
@@ -84,7 +103,7 @@ export interface NewBot {
 export async function createBot(deps: Deps, accountId: string, input: NewBot): Promise<BotRecord> {
   await requireAccount(deps, accountId);
   const id = newId();
-  const flow = input.flow === undefined ? null : await checkFlow(deps.database.db, accountId, input.flow, id);
+  const flow = input.flow === undefined ? null : await checkFlow(deps, accountId, input.flow, id);
   const createdAt = toStoredTime(deps.clock.now());
   const bot = await deps.database.db.transaction().execute(async (trx) => {
     const row: BotRow = { id, account_id: accountId, name: input.name, type: 'flow', created_at: createdAt, version: 0 };
@@ -119,7 +138,7 @@ export async function getBot(deps: Deps, id: string, accountId?: string): Promis
 /** A new name, or a new version of the flow (sessions under way finish on the version they started with). */
 export async function updateBot(deps: Deps, id: string, input: { name?: string; flow?: unknown }, accountId?: string): Promise<BotRecord> {
   const bot = await requireBot(deps, id, accountId);
-  const flow = input.flow === undefined ? undefined : await checkFlow(deps.database.db, bot.account_id, input.flow, bot.id);
+  const flow = input.flow === undefined ? undefined : await checkFlow(deps, bot.account_id, input.flow, bot.id);
   const updated = await deps.database.db.transaction().execute(async (trx) => {
     let row = bot;
     if (input.name !== undefined) {

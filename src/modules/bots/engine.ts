@@ -42,7 +42,7 @@ export type BotAction =
   | { type: 'text'; text: string; ai?: { model: string; prompt_tokens: number; completion_tokens: number } }
   /** A private note on the conversation (the AI's reason for handing over). */
   | { type: 'note'; text: string }
-  | { type: 'media'; kind: 'image' | 'video' | 'audio' | 'document'; url: string; caption: string | null; filename: string | null }
+  | { type: 'media'; kind: 'image' | 'video' | 'audio' | 'document'; url: string | null; media_key: string | null; caption: string | null; filename: string | null }
   | { type: 'buttons'; text: string; buttons: Array<{ id: string; title: string }> }
   | { type: 'list'; text: string; button: string; sections: Array<{ title?: string; rows: Array<{ id: string; title: string; description?: string }> }> }
   | { type: 'template'; template_id: string; variables: string[]; media_link: string | null }
@@ -183,7 +183,7 @@ export class Turn {
         this.actions.push({ type: 'text', text: this.render(node.text) });
         return next();
       case 'media':
-        this.actions.push({ type: 'media', kind: node.kind, url: node.url, caption: node.caption ? this.render(node.caption) : null, filename: node.filename ?? null });
+        this.actions.push({ type: 'media', kind: node.kind, url: node.url ?? null, media_key: node.media_key ?? null, caption: node.caption ? this.render(node.caption) : null, filename: node.filename ?? null });
         return next();
       case 'buttons':
       case 'list':

@@ -62,8 +62,9 @@ const nodeSchemas = [
     ...base,
     type: z.literal('media'),
     kind: z.enum(['image', 'video', 'audio', 'document']),
-    /** A public link WhatsApp fetches; its extension names the file type. */
-    url: httpsUrl,
+    /** A public link WhatsApp fetches (its extension names the file type), or a file uploaded for flows (POST /app/api/admin/bots/media). */
+    url: httpsUrl.optional(),
+    media_key: z.string().regex(/^[A-Za-z0-9-]{1,64}\.[a-z0-9]{1,8}$/, { error: 'media_key is the key POST /app/api/admin/bots/media answered' }).optional(),
     caption: text.optional(),
     filename: z.string().min(1).max(240).optional(),
   }),
@@ -226,6 +227,7 @@ const nodeError = (id: string, problem: string) => new FlowError(`node "${id}": 
 
 /** What the shape cannot say about one node. */
 function checkNode(node: FlowNode): void {
+  if (node.type === 'media' && (node.url === undefined) === (node.media_key === undefined)) throw nodeError(node.id, 'a media node has either url or media_key');
   if (node.type === 'ask' && node.pattern !== undefined && node.kind !== undefined) throw nodeError(node.id, 'an ask node has a pattern or a kind, not both');
   if (node.type === 'buttons' && new Set(node.buttons.map((b) => b.id)).size !== node.buttons.length) throw nodeError(node.id, 'button ids must be unique');
   if (node.type === 'buttons' && new Set(node.buttons.map((b) => b.title.toLowerCase())).size !== node.buttons.length) throw nodeError(node.id, 'button titles must be unique');

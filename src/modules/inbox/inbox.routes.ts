@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { INVALID_CURSOR } from '../../http/cursor.js';
 import { defineAppRoute, type AppRoute } from '../../http/app-route.js';
-import { listEntries } from '../directory/directory.service.js';
+import { AI_BOT, listEntries } from '../directory/directory.service.js';
 import { LABEL_NOT_FOUND, listLabels } from '../labels/labels.service.js';
 import { mediaSendErrors, mediaUploads, templateSendErrors } from '../messages/messages.routes.js';
 import { CONVERSATION_CLOSED, MESSAGING_DISABLED, SEND_TEXT_FAILED } from '../messages/messages.schema.js';
@@ -277,16 +277,18 @@ export const inboxAppRoutes: AppRoute[] = [
       agents: z.array(z.object({ id: z.string(), name: z.string() })),
       teams: z.array(z.object({ id: z.string(), name: z.string() })),
       labels: z.array(z.object({ id: z.string(), name: z.string() })),
+      bots: z.array(z.object({ id: z.string(), name: z.string() })).describe('The flow bots, then the built-in AI bot (id "AI"): names for a conversation\'s `bot`.'),
     }),
     errors: READ_ERRORS,
     handler: async (_input, { deps, viewer }) => {
       const named = ({ id, name }: { id: string; name: string }) => ({ id, name });
-      const [agents, teams, accountLabels] = await Promise.all([
+      const [agents, teams, accountLabels, bots] = await Promise.all([
         listEntries(deps, 'agents', viewer.accountId),
         listEntries(deps, 'teams', viewer.accountId),
         listLabels(deps, viewer.accountId),
+        listEntries(deps, 'bots', viewer.accountId),
       ]);
-      return { agents: agents.map(named), teams: teams.map(named), labels: accountLabels.map(named) };
+      return { agents: agents.map(named), teams: teams.map(named), labels: accountLabels.map(named), bots: [...bots.map(named), named(AI_BOT)] };
     },
   }),
   defineAppRoute({
