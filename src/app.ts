@@ -27,6 +27,7 @@ import { inboxAppRoutes } from './modules/inbox/inbox.routes.js';
 import { peopleAppRoutes } from './modules/people/people.routes.js';
 import { aiAppRoutes } from './modules/ai/ai.routes.js';
 import { botAppRoutes } from './modules/bots/bots.routes.js';
+import { campaignAppRoutes } from './modules/campaigns/campaigns.app-routes.js';
 import { campaignEndpoints } from './modules/campaigns/campaigns.routes.js';
 import { liveAppRoutes } from './modules/live/live.routes.js';
 import { sidePanelAppRoutes } from './modules/inbox/side-panel.routes.js';
@@ -46,7 +47,7 @@ export const mumbleEndpoints: Endpoint[] = [
 ] as Endpoint[];
 
 /** The inbox API under /app/api (cookie sessions), for the web inbox and any other client. */
-export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...sidePanelAppRoutes, ...peopleAppRoutes, ...adminScreenAppRoutes, ...botAppRoutes, ...aiAppRoutes, ...liveAppRoutes];
+export const appRoutes: AppRoute[] = [...authAppRoutes, ...inboxAppRoutes, ...sidePanelAppRoutes, ...peopleAppRoutes, ...adminScreenAppRoutes, ...botAppRoutes, ...campaignAppRoutes, ...aiAppRoutes, ...liveAppRoutes];
 
 export function openApiDocument() {
   return buildOpenApiDocument(mumbleEndpoints, appRoutes, VERSION);

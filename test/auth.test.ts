@@ -21,7 +21,7 @@ describeEachDatabase('sign-in and sessions', (kind) => {
     const response = await anonymous()('POST', '/app/api/session', { email: person.email.toUpperCase(), password: person.password });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
-      user: { id: person.agentId, name: 'Dana', email: person.email, role: 'supervisor', account: { id: ctx.accountId, name: 'Test account' } },
+      user: { id: person.agentId, name: 'Dana', email: person.email, role: 'supervisor', account: { id: ctx.accountId, name: 'Test account' }, language: null },
     });
     const cookie = String(response.headers['set-cookie']);
     expect(cookie).toMatch(/^om_session=[\w-]{40,};/);
@@ -63,6 +63,34 @@ describeEachDatabase('sign-in and sessions', (kind) => {
     expect(me.json().user).toMatchObject({ id: person.agentId, role: 'admin', name: 'Ada' });
     expectError(await anonymous()('GET', '/app/api/me'), 401, 'Not signed in');
     expectError(await appCaller(ctx, 'om_session=forged')('GET', '/app/api/me'), 401, 'Not signed in');
+  });
+
+  it("keeps the person's language on the person: every session, sign-in and invitation shows it", async () => {
+    const person = await signedInPerson(ctx, { name: 'Lea' });
+    expect((await person.call('GET', '/app/api/me')).json().user.language).toBeNull();
+    const changed = await person.call('PATCH', '/app/api/me', { language: 'he' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json().user).toMatchObject({ id: person.agentId, name: 'Lea', language: 'he' });
+    expect((await person.call('GET', '/app/api/me')).json().user.language).toBe('he');
+    // Another browser: a new session of the same person.
+    const elsewhere = await anonymous()('POST', '/app/api/session', { email: person.email, password: person.password });
+    expect(elsewhere.json().user.language).toBe('he');
+    expect((await appCaller(ctx, sessionCookieOf(elsewhere))('GET', '/app/api/me')).json().user.language).toBe('he');
+    const stored = await ctx.deps.database.db.selectFrom('agents').select('language').where('id', '=', person.agentId).executeTakeFirstOrThrow();
+    expect(stored.language).toBe('he');
+    // Back to the browser's choice; nobody else changes.
+    const other = await signedInPerson(ctx);
+    expect((await person.call('PATCH', '/app/api/me', { language: null })).json().user.language).toBeNull();
+    expect((await other.call('GET', '/app/api/me')).json().user.language).toBeNull();
+  });
+
+  it('refuses an unknown language, other fields and a change without a session or the CSRF header', async () => {
+    const person = await signedInPerson(ctx);
+    expectError(await person.call('PATCH', '/app/api/me', { language: 'fr' }), 400, 'language: language must be en or he');
+    expectError(await person.call('PATCH', '/app/api/me', { language: 'en', name: 'Someone else' }), 400, 'Unrecognized key: "name"');
+    expectError(await anonymous()('PATCH', '/app/api/me', { language: 'en' }), 401, 'Not signed in');
+    expectError(await person.call('PATCH', '/app/api/me', { language: 'en' }, { 'x-openmumble-csrf': '' }), 403, 'Cross-site request refused');
+    expect((await person.call('GET', '/app/api/me')).json().user.language).toBeNull();
   });
 
   it('signs out: the session ends and the cookie is cleared', async () => {

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobWorker } from '../src/jobs/worker.js';
 import { botJobHandlers, runStep } from '../src/modules/bots/bot-runner.js';
 import { enqueueBotTimer, type StepPayload } from '../src/modules/bots/bot-jobs.js';
@@ -27,8 +27,9 @@ import {
   storedMessages,
 } from './bots-helpers.js';
 import type { Database } from '../src/db/database.js';
-import { createScratchDatabase, createSecondInstance, describeEachDatabase, until, type ScratchDatabase, type TestContext } from './helpers.js';
-import { startServerProcess, type ServerProcess } from './processes.js';
+import { createSecondInstance, describeEachDatabase, until, type TestContext } from './helpers.js';
+import type { ServerProcess } from './processes.js';
+import { KILLED, crashServers } from './crash-servers.js';
 import { signedInPerson } from './inbox-helpers.js';
 
 const NAME = 'Dana';
@@ -420,32 +421,11 @@ describeEachDatabase('flow bots: durability, concurrency, timers, people first',
 
 const API_KEY = `om_live_${'b'.repeat(43)}`;
 const ADMIN_TOKEN = 'admin-token-for-the-bot-crash-test';
-const KILLED = { code: null, signal: 'SIGKILL' };
 
 describeEachDatabase('flow bots survive kill -9 (server child processes)', (kind) => {
-  let database: ScratchDatabase;
+  const servers = crashServers(kind, { OPENMUMBLE_API_KEY: API_KEY, OPENMUMBLE_ADMIN_TOKEN: ADMIN_TOKEN, ...UNLIMITED });
+  const start = (env: Record<string, string> = {}) => servers.start(env);
   let reader: Database;
-  const servers: ServerProcess[] = [];
-
-  beforeAll(async () => {
-    database = await createScratchDatabase(kind);
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
-    await reader?.close();
-    await database?.drop();
-  });
-
-  /** The server from source on the scratch database (its start-up migrations under the schema lock). */
-  async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
-    const server = await database.underSchemaLock(() =>
-      startServerProcess({
-        env: { DATABASE_URL: database.url, OPENMUMBLE_API_KEY: API_KEY, OPENMUMBLE_ADMIN_TOKEN: ADMIN_TOKEN, JOBS_POLL_INTERVAL: '50ms', ...UNLIMITED, ...env },
-      }),
-    );
-    servers.push(server);
-    return server;
-  }
 
   async function call(server: ServerProcess, path: string, body: unknown, headers: Record<string, string> = { 'mumble-api-key': API_KEY }) {
     const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -460,11 +440,6 @@ describeEachDatabase('flow bots survive kill -9 (server child processes)', (kind
       const customer = await reader.db.selectFrom('customers').select('id').where('phone', '=', phone).executeTakeFirst();
       return customer ? botTexts(reader.db, customer.id) : [];
     }));
-  }
-
-  /** What a kill -9 leaves for the next start: the dead worker's claims, expired (as their lease would, 65 s later). */
-  async function leasesRunOut(): Promise<void> {
-    await reader.db.updateTable('jobs').set({ locked_until: null, locked_by: null }).where('locked_until', 'is not', null).execute();
   }
 
   it('answers every inbound message exactly once, in order, across kills during bot processing', async () => {
@@ -484,7 +459,7 @@ describeEachDatabase('flow bots survive kill -9 (server child processes)', (kind
     for (const phone of phones) await call(first, '/mumbleapi/add-new-customer', { customer_phone: phone, name: NAME, bot_token: bot.bot.id });
     await writeRound(first, 'm1');
     expect(await first.stop('SIGKILL')).toEqual(KILLED);
-    reader = database.open();
+    reader = servers.reader();
     expect(await transcripts(phones)).toEqual([[], []]);
 
     // 2. Workers pick the steps up, and are killed while later messages are being answered.
@@ -492,7 +467,7 @@ describeEachDatabase('flow bots survive kill -9 (server child processes)', (kind
       const server = await start();
       for (const text of round) await writeRound(server, text);
       expect(await server.stop('SIGKILL')).toEqual(KILLED);
-      await leasesRunOut();
+      await servers.leasesRunOut();
     }
 
     // 3. After a restart every message has its answer, once, in the order written.

@@ -1,6 +1,7 @@
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { JobWorker } from '../src/jobs/worker.js';
 import { campaignJobHandler } from '../src/modules/campaigns/campaigns.service.js';
+import { updateAccountSettings } from '../src/modules/people/people.service.js';
 import { api, expectError, newTenant, setUpApiSuite, type Tenant } from './api.js';
 import { describeEachDatabase, type TestContext } from './helpers.js';
 import { approvedTemplate } from './inbox-fixtures.js';
@@ -145,5 +146,46 @@ describeEachDatabase('campaigns', (kind) => {
     ]);
     const other = await newTenant(ctx);
     expect((await other.call('POST', api('get-campaigns'), {})).json().campaigns).toEqual([]);
+  });
+
+  const setAccount = (patch: Record<string, unknown>) => updateAccountSettings(ctx.deps, t.accountId, patch);
+
+  it("keeps to the number's daily budget of unique recipients, going on when the day rolls over", async () => {
+    for (let i = 0; i < 3; i += 1) await customer(`97250123005${i}`, `D${i}`, ['Daily']);
+    await setAccount({ campaign_daily_limit: 2 });
+    const { campaign } = (await call('create-campaign', { name: 'Budget', template_id: template, audience: { labels_any: ['Daily'] }, variables: ['x'] })).json();
+    await runCampaign();
+    expect(await sentTemplates()).toHaveLength(2);
+    expect((await call('get-campaign', { campaign_id: campaign.id })).json().campaign).toMatchObject({ status: 'running', counts: { queued: 1 } });
+    ctx.clock.advance(24 * 3600_000);
+    await runCampaign();
+    expect(await sentTemplates()).toHaveLength(3);
+    expect((await call('get-campaign', { campaign_id: campaign.id })).json().campaign.status).toBe('completed');
+  });
+
+  it('waits 6 seconds after the last message to a customer (pair rate)', async () => {
+    await customer('972501230061', 'Pair', ['Pair']);
+    await call('sandbox/receive-message', { customer_phone: '972501230061', text: 'hi' });
+    expect((await call('send-text-message', { customer_phone: '972501230061', text: 'hello' })).statusCode).toBe(200);
+    await call('create-campaign', { name: 'Pair', template_id: template, audience: { labels_any: ['Pair'] }, variables: ['x'] });
+    await worker.runDue();
+    const templatesSent = async () => (await sentTemplates()).filter(([, , sender]) => sender === 'campaign').length;
+    expect(await templatesSent()).toBe(0);
+    ctx.clock.advance(6000);
+    await worker.runDue();
+    expect(await templatesSent()).toBe(1);
+  });
+
+  it("opts customers out with the account's own stop words", async () => {
+    await setAccount({ stop_words: ['BASTA'] });
+    await customer('972501230071', 'Out', ['Words']);
+    await customer('972501230072', 'In', ['Words']);
+    await call('sandbox/receive-message', { customer_phone: '972501230071', text: 'basta' });
+    await call('sandbox/receive-message', { customer_phone: '972501230072', text: 'STOP' });
+    const { campaign } = (await call('create-campaign', { name: 'Words', template_id: template, audience: { labels_any: ['Words'] }, variables: ['x'] })).json();
+    await runCampaign();
+    expect((await sentTemplates()).map(([phone]) => phone)).toEqual(['972501230072']);
+    const skipped = (await call('get-campaign-recipients', { campaign_id: campaign.id, status: 'skipped' })).json().recipients;
+    expect(skipped).toMatchObject([{ phone: '972501230071', reason: 'opted_out' }]);
   });
 });

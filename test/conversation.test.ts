@@ -5,6 +5,9 @@ import { describeEachDatabase, type TestContext } from './helpers.js';
 import { STATUS_DELAY_MS, conversationOf, customerWrites, messageOf, sendText } from './messaging.js';
 
 const PHONE_REQUIRED = 'Phone number is required.';
+/** A 1×1 PNG. */
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a1e0f7f60000000049454e44ae426082', 'hex');
+const MEDIA_INVALID = 'A file needs filename and content_base64, a location latitude and longitude, contacts at least one contact, a reaction message_wa_id and emoji.';
 const HOUR = 60 * 60 * 1000;
 const SECOND = 1000;
 
@@ -122,10 +125,57 @@ describeEachDatabase('conversations', (kind) => {
 
     it('does not exist for an account on another channel', async () => {
       await ctx.deps.database.db.updateTable('accounts').set({ channel_type: 'cloud_api' }).where('id', '=', t.accountId).execute();
-      for (const endpoint of ['sandbox/receive-message', 'sandbox/set-message-status', 'sandbox/set-template-status']) {
-        const params = { customer_phone: phone, text: 'Hi', message_wa_id: 'wamid.x', template_id: 'x', status: endpoint.endsWith('template-status') ? 'APPROVED' : 'read' };
+      for (const endpoint of ['sandbox/receive-message', 'sandbox/receive-media', 'sandbox/set-message-status', 'sandbox/set-template-status']) {
+        const params = { customer_phone: phone, text: 'Hi', type: 'location', location: { latitude: 1, longitude: 2 }, message_wa_id: 'wamid.x', template_id: 'x', status: endpoint.endsWith('template-status') ? 'APPROVED' : 'read' };
         expectError(await t.call('POST', api(endpoint), params), 404, 'Route not found');
       }
+    });
+  });
+
+  describe('sandbox/receive-media', () => {
+    const receive = async (params: Record<string, unknown>) => {
+      const response = await t.call('POST', api('sandbox/receive-media'), { customer_phone: phone, ...params });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json().message_wa_id as string;
+    };
+
+    it('keeps a file in the media store, as a downloaded one, with its caption; a document keeps its name', async () => {
+      const image = await receive({ type: 'image', name: 'Dana', filename: 'photo.png', content_base64: PNG.toString('base64'), caption: 'The receipt' });
+      const stored = await ctx.deps.database.db.selectFrom('messages').select(['type', 'text', 'direction', 'media_key', 'media_mime_type', 'media_filename']).where('message_wa_id', '=', image).executeTakeFirstOrThrow();
+      expect(stored).toMatchObject({ type: 'image', text: 'The receipt', direction: 'inbound', media_mime_type: 'image/png', media_filename: null });
+      const kept = await ctx.deps.media.open(stored.media_key!);
+      const chunks: Buffer[] = [];
+      for await (const chunk of kept) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks)).toEqual(PNG);
+
+      const doc = await receive({ type: 'document', filename: 'invoice.pdf', content_base64: Buffer.from('%PDF-1.4 test').toString('base64') });
+      expect(await messageOf(t, doc)).toMatchObject({ type: 'document', direction: 'inbound' });
+      const row = await ctx.deps.database.db.selectFrom('messages').select(['media_mime_type', 'media_filename']).where('message_wa_id', '=', doc).executeTakeFirstOrThrow();
+      expect(row).toEqual({ media_mime_type: 'application/pdf', media_filename: 'invoice.pdf' });
+    });
+
+    it('stores a location, contacts and a reaction as their content', async () => {
+      const location = await receive({ type: 'location', location: { latitude: 32.0853, longitude: 34.7818, name: 'Dizengoff Center' } });
+      const contacts = await receive({ type: 'contacts', contacts: [{ name: 'Avi Cohen', phones: ['+972501234567'] }] });
+      const reaction = await receive({ type: 'reaction', reaction: { message_wa_id: location, emoji: '👍' } });
+      const contentOf = async (id: string) => {
+        const row = await ctx.deps.database.db.selectFrom('messages').select(['type', 'content']).where('message_wa_id', '=', id).executeTakeFirstOrThrow();
+        return { type: row.type, content: JSON.parse(row.content!) };
+      };
+      expect(await contentOf(location)).toEqual({ type: 'location', content: { location: { latitude: 32.0853, longitude: 34.7818, name: 'Dizengoff Center' } } });
+      expect(await contentOf(contacts)).toEqual({ type: 'contacts', content: { contacts: [{ name: 'Avi Cohen', phones: [{ phone: '+972501234567' }] }] } });
+      expect(await contentOf(reaction)).toEqual({ type: 'reaction', content: { reaction: { message_wa_id: location, emoji: '👍' } } });
+    });
+
+    it('refuses what a type needs but lacks, a file WhatsApp cannot carry, and a bad phone', async () => {
+      const call = (params: Record<string, unknown>) => t.call('POST', api('sandbox/receive-media'), { customer_phone: phone, ...params });
+      expectError(await call({ type: 'image', filename: 'photo.png' }), 400, MEDIA_INVALID);
+      expectError(await call({ type: 'location' }), 400, MEDIA_INVALID);
+      expectError(await call({ type: 'gif', filename: 'a.gif', content_base64: 'AAAA' }), 400, MEDIA_INVALID);
+      expectError(await call({ type: 'document', filename: 'run.exe', content_base64: 'AAAA' }), 400, 'filename must end with an extension WhatsApp media can have (see send-media-message).');
+      expectError(await call({ customer_phone: '0501234567', type: 'location', location: { latitude: 1, longitude: 2 } }), 400, 'Invalid phone number.');
+      const stored = await ctx.deps.database.db.selectFrom('customers').select('id').where('phone', '=', phone).execute();
+      expect(stored).toEqual([]);
     });
   });
 

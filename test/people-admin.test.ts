@@ -184,12 +184,12 @@ describeEachDatabase('people: the admin API', (kind) => {
   it("sets the account's hide_unassigned and name", async () => {
     const other = await ctx.otherAccount();
     const patched = await admin('PATCH', `/accounts/${other.accountId}`, { hide_unassigned: true, name: 'Renamed Inc' });
-    expect(patched.json().account).toEqual({ id: other.accountId, name: 'Renamed Inc', hide_unassigned: true, messaging_enabled: true, default_bot_id: null });
+    expect(patched.json().account).toEqual({ id: other.accountId, name: 'Renamed Inc', hide_unassigned: true, messaging_enabled: true, default_bot_id: null, campaign_daily_limit: null, stop_words: ['STOP', 'UNSUBSCRIBE', 'הסר', 'הסרה'] });
     expectError(await admin('PATCH', `/accounts/${other.accountId}`, { hide_unassigned: 'yes' }), 400, 'hide_unassigned: hide_unassigned must be true or false');
     expectError(await admin('PATCH', '/accounts/no-such-account', { name: 'x' }), 404, 'Account not found');
     expectError(await admin('PATCH', `/accounts/${other.accountId}`, { hide_unassigned: false, plan: 'gold' }), 400, 'Unrecognized key: "plan"');
     expectError(await admin('PATCH', `/accounts/${other.accountId}`, { name: '' }), 400, 'name: name is required');
-    expect((await admin('PATCH', `/accounts/${other.accountId}`, {})).json().account).toEqual({ id: other.accountId, name: 'Renamed Inc', hide_unassigned: true, messaging_enabled: true, default_bot_id: null });
+    expect((await admin('PATCH', `/accounts/${other.accountId}`, {})).json().account).toEqual({ id: other.accountId, name: 'Renamed Inc', hide_unassigned: true, messaging_enabled: true, default_bot_id: null, campaign_daily_limit: null, stop_words: ['STOP', 'UNSUBSCRIBE', 'הסר', 'הסרה'] });
     // Messaging off: every send of the account is refused, as the contract says.
     expect((await admin('PATCH', `/accounts/${ctx.accountId}`, { messaging_enabled: false })).json().account.messaging_enabled).toBe(false);
     await ctx.call('POST', api('add-new-customer'), { customer_phone: '972501239999' });
@@ -233,7 +233,7 @@ describeEachDatabase('people: the inbox admin screens', (kind) => {
     expect((await adminPerson.call('DELETE', `/app/api/admin/teams/${team.id}/members/${hila.id}`)).json().members).toEqual([]);
 
     expect((await adminPerson.call('PATCH', '/app/api/admin/settings', { hide_unassigned: true })).json().settings.hide_unassigned).toBe(true);
-    expect((await adminPerson.call('GET', '/app/api/admin/settings')).json().settings).toEqual({ id: ctx.accountId, name: 'Test account', hide_unassigned: true, messaging_enabled: true, default_bot_id: null });
+    expect((await adminPerson.call('GET', '/app/api/admin/settings')).json().settings).toEqual({ id: ctx.accountId, name: 'Test account', hide_unassigned: true, messaging_enabled: true, default_bot_id: null, campaign_daily_limit: null, stop_words: ['STOP', 'UNSUBSCRIBE', 'הסר', 'הסרה'] });
     await adminPerson.call('PATCH', '/app/api/admin/settings', { hide_unassigned: false });
 
     const other = await ctx.otherAccount();

@@ -17,6 +17,10 @@ export interface AccountsTable {
   hide_unassigned: Generated<number>;
   /** The flow bot that answers a new customer's first message when no other bot does. */
   default_bot_id: Generated<string | null>;
+  /** Unique campaign recipients per 24 hours (Meta's messaging-limit tier); null: unlimited. */
+  campaign_daily_limit: Generated<number | null>;
+  /** Words that opt a customer out of campaigns, JSON; null: the defaults. */
+  stop_words: Generated<string | null>;
 }
 
 export interface ApiKeysTable {
@@ -92,6 +96,8 @@ export interface AgentsTable {
   failed_sign_ins: Generated<number>;
   last_failed_sign_in_at: string | null;
   created_at: string;
+  /** The person's inbox language ('en' | 'he'); null: the browser's choice. */
+  language: Generated<string | null>;
 }
 
 export interface TeamMembersTable {

@@ -12,4 +12,6 @@ export interface Viewer {
   hideUnassigned: boolean;
   /** The session's id (the SHA-256 of its token). */
   sessionId: string;
+  /** The language the person chose for the inbox; null: the browser's choice. */
+  language: 'en' | 'he' | null;
 }

@@ -5,10 +5,11 @@ import { t } from './i18n';
 import { navigate } from './router';
 import { loadReferenceData, user } from './store';
 import { Bots } from './AdminBots';
+import { Campaigns } from './AdminCampaigns';
 import { AiSettingsScreen } from './AdminAi';
 import { ApiKeys, Templates, Webhooks, WhatsApp } from './AdminIntegrations';
 
-const SECTIONS = ['people', 'teams', 'canned', 'bots', 'ai', 'api-keys', 'webhooks', 'whatsapp', 'templates', 'settings'] as const;
+const SECTIONS = ['people', 'teams', 'canned', 'bots', 'campaigns', 'ai', 'api-keys', 'webhooks', 'whatsapp', 'templates', 'settings'] as const;
 
 
 function People() {
@@ -256,6 +257,7 @@ const NAMES: Record<(typeof SECTIONS)[number], () => string> = {
   teams: () => t('teams'),
   canned: () => t('cannedResponses'),
   bots: () => t('bots'),
+  campaigns: () => t('campaigns'),
   ai: () => t('aiSettings'),
   'api-keys': () => t('apiKeys'),
   webhooks: () => t('webhooks'),
@@ -290,6 +292,7 @@ export function Admin({ section }: { section: string }) {
         {current === 'canned' && <Canned />}
         {current === 'settings' && <Settings />}
         {current === 'bots' && <Bots />}
+        {current === 'campaigns' && <Campaigns />}
         {current === 'ai' && <AiSettingsScreen />}
         {current === 'api-keys' && <ApiKeys />}
         {current === 'webhooks' && <Webhooks />}

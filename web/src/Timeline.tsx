@@ -1,12 +1,13 @@
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { elementScroll, observeElementOffset, observeElementRect, Virtualizer, type VirtualizerOptions } from '@tanstack/virtual-core';
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import type { Message, Note, TimelineItem } from './api';
 import { Icon } from './icons';
 import { lang, t } from './i18n';
-import { dayLabel, groupByDay, senderLabel } from './logic';
+import { dayLabel, formatter, groupByDay, senderLabel } from './logic';
 import { itemKey, loadOlder, now, timeline, timelineDone } from './store';
 
 function clockTime(iso: string): string {
-  return new Intl.DateTimeFormat(lang.value === 'he' ? 'he-IL' : 'en-GB', { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+  return formatter(lang.value === 'he' ? 'he-IL' : 'en-GB', { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
 
 const TICKS: Record<string, string> = { pending: '◌', sent: '✓', delivered: '✓✓', read: '✓✓' };
@@ -114,75 +115,108 @@ function reactionsByTarget(items: TimelineItem[]): Map<string, string[]> {
   return map;
 }
 
+type Row = { kind: 'edge'; key: string } | { kind: 'day'; key: string; day: string } | { kind: 'item'; key: string; item: TimelineItem };
+
+/** The timeline as rows: the history's edge, then each day's separator and its items (reactions sit on their message). */
+function rowsOf(items: TimelineItem[]): Row[] {
+  const rows: Row[] = [{ kind: 'edge', key: 'edge' }];
+  for (const group of groupByDay(items.filter((item) => !(item.kind === 'message' && item.type === 'reaction' && item.content && 'reaction' in item.content)))) {
+    rows.push({ kind: 'day', key: `day:${group.day}`, day: group.day });
+    for (const item of group.items) rows.push({ kind: 'item', key: itemKey(item), item });
+  }
+  return rows;
+}
+
+/** Row heights before they are measured: a day separator, a text bubble, a bubble with media. */
+function estimateOf(row: Row | undefined): number {
+  if (!row || row.kind !== 'item') return 44;
+  return row.item.kind === 'message' && row.item.media ? 260 : 72;
+}
+
+/** @tanstack/virtual-core's Virtualizer in a Preact component (what its React adapter does). */
+function useVirtualizer(options: Omit<VirtualizerOptions<HTMLDivElement, HTMLDivElement>, 'observeElementRect' | 'observeElementOffset' | 'scrollToFn' | 'onChange'>) {
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const resolved: VirtualizerOptions<HTMLDivElement, HTMLDivElement> = { observeElementRect, observeElementOffset, scrollToFn: elementScroll, ...options, onChange: () => rerender(0) };
+  const [virtualizer] = useState(() => new Virtualizer(resolved));
+  virtualizer.setOptions(resolved);
+  useLayoutEffect(() => virtualizer._didMount(), []);
+  useLayoutEffect(() => virtualizer._willUpdate());
+  return virtualizer;
+}
+
 /**
- * The history, oldest at the top. Rows off screen are skipped by the browser's layout
- * (`content-visibility: auto`, see styles.css), which keeps a long history smooth; older pages load
- * when the top comes into view, and the scroll position stays on what the person was reading.
+ * The history, oldest at the top, as a virtual list: only the rows in and near the view are in the
+ * page (a 10,000-message history stays smooth, see docs/inbox.md). It opens at the newest message,
+ * follows new ones while the reader is at the bottom, keeps the reader's place when older pages load
+ * above (they load as the top comes near) and when rows are measured.
  */
 export function Timeline({ label }: { label: string }) {
   const scroller = useRef<HTMLDivElement>(null);
-  const sentinel = useRef<HTMLDivElement>(null);
-  const before = useRef<{ height: number; top: number; first: string | undefined; last: string | undefined; atBottom: boolean }>();
   const items = timeline.value;
-  const first = items[0] ? itemKey(items[0]) : undefined;
-  const last = items[items.length - 1] ? itemKey(items[items.length - 1]!) : undefined;
+  const rows = useMemo(() => rowsOf(items), [items]);
+  const reactions = useMemo(() => reactionsByTarget(items), [items]);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (index) => estimateOf(rows[index]),
+    getItemKey: (index) => rows[index]?.key ?? index,
+    overscan: 8,
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: 80,
+  });
 
-  // Before the DOM changes: where the reader is.
-  const element = scroller.current;
-  if (element) {
-    before.current = {
-      height: element.scrollHeight,
-      top: element.scrollTop,
-      first: before.current?.first,
-      last: before.current?.last,
-      atBottom: element.scrollHeight - element.scrollTop - element.clientHeight < 80,
-    };
-  }
-
+  // A conversation opens at its newest message; later ones are followed (followOnAppend) while the reader is at the bottom.
+  const opened = useRef(false);
   useLayoutEffect(() => {
-    const node = scroller.current;
-    if (!node) return;
-    const previous = before.current;
-    if (!previous || previous.first === undefined) node.scrollTop = node.scrollHeight;
-    else if (previous.first !== first && previous.last === last) node.scrollTop = previous.top + (node.scrollHeight - previous.height);
-    else if (previous.last !== last && previous.atBottom) node.scrollTop = node.scrollHeight;
-    before.current = { ...(previous ?? { height: 0, top: 0, atBottom: true }), first, last };
-  }, [first, last, items.length]);
+    if (items.length === 0) opened.current = false;
+    else if (!opened.current) {
+      opened.current = true;
+      virtualizer.scrollToEnd();
+    }
+  }, [items.length === 0]);
 
-  useLayoutEffect(() => {
-    const node = sentinel.current;
-    if (!node) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) void loadOlder();
-    }, { root: scroller.current, rootMargin: '400px 0px 0px 0px' });
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, [first]);
+  const virtualRows = virtualizer.getVirtualItems();
+  const top = virtualRows[0];
+  useEffect(() => {
+    // Older pages load while the reader is within a screenful or so of the oldest loaded row.
+    if (top && top.index < 12 && !timelineDone.value) void loadOlder();
+  });
 
-  const reactions = reactionsByTarget(items);
-  const groups = groupByDay(items.filter((item) => !(item.kind === 'message' && item.type === 'reaction' && item.content && 'reaction' in item.content)));
   return (
     <div class="timeline" ref={scroller} tabIndex={0} aria-label={label} role="log" aria-live="polite" aria-relevant="additions">
-      <div ref={sentinel} class="history-edge">
-        {timelineDone.value ? t('historyStart') : t('olderMessages')}
+      <div class="timeline-rows" style={{ height: `${virtualizer.getTotalSize()}px` }}>
+        <div class="timeline-window" style={{ transform: `translateY(${top?.start ?? 0}px)` }}>
+          {virtualRows.map((virtual) => {
+            const row = rows[virtual.index]!;
+            return (
+              <div class="row" key={row.key} data-index={virtual.index} ref={virtualizer.measureElement}>
+                {row.kind === 'edge' && <div class="history-edge">{timelineDone.value ? t('historyStart') : t('olderMessages')}</div>}
+                {row.kind === 'day' && (
+                  <h3 class="day-separator">
+                    <span>{dayLabel(row.day, now.value, lang.value)}</span>
+                  </h3>
+                )}
+                {row.kind === 'item' && <TimelineRow item={row.item} reactions={reactions} />}
+              </div>
+            );
+          })}
+        </div>
       </div>
-      {groups.map((group) => (
-        <section class="day" key={group.day} aria-label={dayLabel(group.day, now.value, lang.value)}>
-          <h3 class="day-separator">
-            <span>{dayLabel(group.day, now.value, lang.value)}</span>
-          </h3>
-          {group.items.map((item) => (
-            <div class={`item ${item.kind === 'message' ? item.direction : 'note'}`} key={itemKey(item)}>
-              {item.kind === 'note' ? <NoteBubble note={item} /> : <MessageBubble message={item} />}
-              {item.kind === 'message' && item.message_wa_id && reactions.get(item.message_wa_id) && (
-                <span class="reactions" aria-label={t('reactedWith', { emoji: reactions.get(item.message_wa_id)!.join(' ') })}>
-                  {reactions.get(item.message_wa_id)!.join(' ')}
-                </span>
-              )}
-            </div>
-          ))}
-        </section>
-      ))}
+    </div>
+  );
+}
+
+function TimelineRow({ item, reactions }: { item: TimelineItem; reactions: Map<string, string[]> }) {
+  const reacted = item.kind === 'message' && item.message_wa_id ? reactions.get(item.message_wa_id) : undefined;
+  return (
+    <div class={`item ${item.kind === 'message' ? item.direction : 'note'}`}>
+      {item.kind === 'note' ? <NoteBubble note={item} /> : <MessageBubble message={item} />}
+      {reacted && (
+        <span class="reactions" aria-label={t('reactedWith', { emoji: reacted.join(' ') })}>
+          {reacted.join(' ')}
+        </span>
+      )}
     </div>
   );
 }

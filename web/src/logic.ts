@@ -61,8 +61,19 @@ export function windowClock(closesAt: string | null | undefined, now: number): W
 
 /** A calendar day in the person's time zone, as a sortable key. */
 export function dayKey(iso: string, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
-  return parts;
+  return formatter('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/**
+ * One Intl.DateTimeFormat per locale and options, kept: making one costs far more than formatting
+ * with it, and a long history formats thousands of times (every item's day on every page loaded).
+ */
+export function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let cached = formatters.get(key);
+  if (!cached) formatters.set(key, (cached = new Intl.DateTimeFormat(locale, options)));
+  return cached;
 }
 
 export interface DayGroup<T> {

@@ -1,7 +1,7 @@
 import { effect } from '@preact/signals';
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { del, get, whenSignedOut, type User } from './api';
+import { del, get, patch, whenSignedOut, type User } from './api';
 import { Admin } from './Admin';
 import { ConversationView, SidePanel } from './Conversation';
 import { applyLang, lang, setLang, t } from './i18n';
@@ -74,6 +74,13 @@ document.addEventListener('keydown', (event) => {
   if (user.value) onKey(event);
 });
 
+/** The language follows the person: shown at once, then kept on them for every browser they use. */
+async function chooseLang(next: 'en' | 'he') {
+  setLang(next);
+  const reply = await patch<{ user: User }>('/me', { language: next }).catch(() => undefined);
+  if (reply && user.value?.id === reply.user.id) user.value = reply.user;
+}
+
 function Header() {
   const me = user.value!;
   const route = routeOf(path.value);
@@ -97,7 +104,7 @@ function Header() {
         <bdi>{me.name}</bdi>
         <span class="hint"> · {me.account.name}</span>
       </span>
-      <select aria-label={t('language')} value={lang.value} onChange={(event) => setLang(event.currentTarget.value as 'en' | 'he')}>
+      <select aria-label={t('language')} value={lang.value} onChange={(event) => void chooseLang(event.currentTarget.value as 'en' | 'he')}>
         <option value="en">English</option>
         <option value="he">עברית</option>
       </select>
@@ -144,6 +151,9 @@ function App() {
       () => (user.value = null),
     );
   }, []);
+  useEffect(() => {
+    if (me?.language) setLang(me.language);
+  }, [me?.id, me?.language]);
   useEffect(() => {
     if (!me) return;
     void loadReferenceData();

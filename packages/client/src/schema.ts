@@ -890,6 +890,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mumbleapi/sandbox/receive-media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a customer sending a file, a location, contacts or a reaction
+         * @description Only for accounts on the sandbox channel (others get 404 `Route not found`). Stores an inbound message as the Cloud API channel does once it has downloaded the file: `image`, `video`, `audio`, `document` and `sticker` take `filename` (its extension gives the file's type) and `content_base64` (at most 5 MB here), with an optional `caption`; `location` takes `location`, `contacts` takes `contacts`, `reaction` takes `reaction` (the WhatsApp id of the message reacted to). The customer and the window are handled as for receive-message.
+         */
+        post: operations["receive-media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mumbleapi/sandbox/set-template-status": {
         parameters: {
             query?: never;
@@ -968,7 +988,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change my preferences
+         * @description The signed-in person's inbox language (`en`, `he`, or null for the browser's choice): kept on the person, so every browser they sign in to follows it.
+         */
+        patch: operations["app_patch_me"];
         trace?: never;
     };
     "/app/api/sessions": {
@@ -1889,6 +1913,178 @@ export interface paths {
          */
         put: operations["app_put_admin_bots_id"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's campaigns, newest first
+         * @description Admins only.
+         */
+        get: operations["app_get_admin_campaigns"];
+        put?: never;
+        /**
+         * Broadcast an approved template to a segment
+         * @description As create-campaign: the audience and each recipient's values are frozen when the campaign starts (now, or at `scheduled_at`).
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_campaigns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The template as a sample recipient would get it
+         * @description Renders each variable (`{{customer.name|there}}`, `{{fields.city}}`) for the customer `customer_phone`, or else the first customer the `audience` selects, and the template body with those values. Lenient while the form is being filled: a variable not given yet stays `{{n}}`.
+         *
+         *     Admins only.
+         */
+        post: operations["app_post_admin_campaigns_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A campaign with its counts
+         * @description `counts`: queued, sending (handed to WhatsApp, no status yet), sent, delivered, read, replied (wrote back within 72 hours), failed, skipped.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_campaigns_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/{id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a campaign's recipients (250 per page)
+         * @description Optionally of one `status`. Each with its phone, status, message_wa_id, and the error code and title when failed, or the reason when skipped.
+         *
+         *     Admins only.
+         */
+        get: operations["app_get_admin_campaigns_id_recipients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a running or scheduled campaign
+         * @description Admins only.
+         */
+        post: operations["app_post_admin_campaigns_id_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused campaign
+         * @description Admins only.
+         */
+        post: operations["app_post_admin_campaigns_id_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a campaign: recipients not sent yet are skipped
+         * @description Admins only.
+         */
+        post: operations["app_post_admin_campaigns_id_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/api/admin/campaigns/{id}/retry-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again to the recipients whose message failed for a reason a retry can cure
+         * @description Admins only.
+         */
+        post: operations["app_post_admin_campaigns_id_retry_failed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9555,6 +9751,149 @@ export interface operations {
             };
         };
     };
+    "receive-media": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same parameters within 24 hours replays the first successful reply (header `Idempotent-Replayed: true`) without doing anything again. 409 `Request in progress` while the first runs; 422 `Idempotency key reused with different parameters`. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "customer_phone": "972501234567",
+                 *       "type": "location",
+                 *       "location": {
+                 *         "latitude": 32.0853,
+                 *         "longitude": 34.7818,
+                 *         "name": "Dizengoff Center"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    customer_phone: string | number;
+                    name?: string | null;
+                    /** @enum {string} */
+                    type: "image" | "video" | "audio" | "document" | "sticker" | "location" | "contacts" | "reaction";
+                    caption?: string;
+                    filename?: string;
+                    /** Format: base64 */
+                    content_base64?: string;
+                    location?: {
+                        latitude: number;
+                        longitude: number;
+                        name?: string;
+                        address?: string;
+                    };
+                    contacts?: {
+                        name: string;
+                        phones: string[];
+                    }[];
+                    reaction?: {
+                        message_wa_id: string;
+                        emoji: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        message_wa_id: string;
+                    };
+                };
+            };
+            /** @description `Phone number is required.` · `Invalid phone number.` · `A file needs filename and content_base64, a location latitude and longitude, contacts at least one contact, a reaction message_wa_id and emoji.` · `filename must end with an extension WhatsApp media can have (see send-media-message).` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Route not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Too many requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
     "set-template-status": {
         parameters: {
             query?: never;
@@ -9890,6 +10229,8 @@ export interface operations {
                                 id: string;
                                 name: string;
                             };
+                            /** @description The inbox language the person chose; null: the browser's choice. */
+                            language: ("en" | "he") | null;
                         };
                     };
                 };
@@ -10088,6 +10429,8 @@ export interface operations {
                                 id: string;
                                 name: string;
                             };
+                            /** @description The inbox language the person chose; null: the browser's choice. */
+                            language: ("en" | "he") | null;
                         };
                     };
                 };
@@ -10107,6 +10450,111 @@ export interface operations {
             };
             /** @description `Not signed in` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_patch_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    language: ("en" | "he") | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: {
+                            id: string;
+                            name: string;
+                            email: string;
+                            /** @enum {string} */
+                            role: "admin" | "supervisor" | "agent";
+                            account: {
+                                id: string;
+                                name: string;
+                            };
+                            /** @description The inbox language the person chose; null: the browser's choice. */
+                            language: ("en" | "he") | null;
+                        };
+                    };
+                };
+            };
+            /** @description `language: language must be en or he` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10447,6 +10895,8 @@ export interface operations {
                                 id: string;
                                 name: string;
                             };
+                            /** @description The inbox language the person chose; null: the browser's choice. */
+                            language: ("en" | "he") | null;
                         };
                     };
                 };
@@ -14373,6 +14823,10 @@ export interface operations {
                             messaging_enabled: boolean;
                             /** @description The flow bot that answers a new customer's first message when no other bot does (docs/bots.md). */
                             default_bot_id: string | null;
+                            /** @description Unique campaign recipients per 24 hours: the number's messaging-limit tier (250, 2000, 10000, 100000); null: unlimited. */
+                            campaign_daily_limit: number | null;
+                            /** @description Inbound messages that are exactly one of these opt the customer out of campaigns. */
+                            stop_words: string[];
                         };
                     };
                 };
@@ -14458,6 +14912,8 @@ export interface operations {
                     hide_unassigned?: boolean;
                     messaging_enabled?: boolean;
                     default_bot_id?: string | null;
+                    campaign_daily_limit?: number | null;
+                    stop_words?: string[] | null;
                 };
             };
         };
@@ -14478,6 +14934,10 @@ export interface operations {
                             messaging_enabled: boolean;
                             /** @description The flow bot that answers a new customer's first message when no other bot does (docs/bots.md). */
                             default_bot_id: string | null;
+                            /** @description Unique campaign recipients per 24 hours: the number's messaging-limit tier (250, 2000, 10000, 100000); null: unlimited. */
+                            campaign_daily_limit: number | null;
+                            /** @description Inbound messages that are exactly one of these opt the customer out of campaigns. */
+                            stop_words: string[];
                         };
                     };
                 };
@@ -16264,6 +16724,1130 @@ export interface operations {
                 };
             };
             /** @description `Bot not found.` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_campaigns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaigns: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_campaigns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    template_id: string | number;
+                    audience: {
+                        labels_any?: string[];
+                        labels_all?: string[];
+                        exclude_labels?: string[];
+                        phones?: (string | number)[];
+                        custom_field?: {
+                            name: string;
+                            equals: string | number | boolean;
+                        };
+                    };
+                    variables?: (string | number)[];
+                    button_variables?: (string | number)[];
+                    media_link?: string;
+                    scheduled_at?: string;
+                    /** @default 20 */
+                    rate_per_second?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `name: Campaign name is required.` · `audience: Audience needs at least one selector` · `Template is not approved` · `Variables count does not match the template` · `Media link is not valid` · `scheduled_at must be a future date and time (ISO 8601)` · `No recipients` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Template not found` · `Label not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_campaigns_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    template_id: string | number;
+                    variables?: (string | number)[];
+                    button_variables?: (string | number)[];
+                    /** @description The sample recipient; without it, the first customer the audience selects. */
+                    customer_phone?: string;
+                    audience?: {
+                        labels_any?: string[];
+                        labels_all?: string[];
+                        exclude_labels?: string[];
+                        phones?: (string | number)[];
+                        custom_field?: {
+                            name: string;
+                            equals: string | number | boolean;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The template's body with each `{{n}}` replaced by the sample recipient's value; a variable not given stays `{{n}}`. */
+                        text: string;
+                        /** @description The sample recipient's values, in order. */
+                        variables: string[];
+                        button_variables: string[];
+                        /** @description How many `{{n}}` the template has. */
+                        expected_variables: number;
+                        /** @description The (1-based) variables whose value comes out empty: a recipient like this one would be skipped (`variable_without_value`). */
+                        empty: number[];
+                        /** @description The sample recipient; null when the audience selects nobody (then every reference renders its fallback). */
+                        customer: {
+                            phone: string;
+                            name: string | null;
+                        } | null;
+                    };
+                };
+            };
+            /** @description `Template is not approved` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Template not found` · `Customer not found` · `Label not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_campaigns_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_get_admin_campaigns_id_recipients: {
+        parameters: {
+            query?: {
+                page?: number | string;
+                status?: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recipients: {
+                            phone: string;
+                            /** @enum {string} */
+                            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped";
+                            message_wa_id: string | null;
+                            error_code: number | null;
+                            error_title: string | null;
+                            reason: string | null;
+                        }[];
+                        total: number;
+                        pages: number;
+                        current_page: number;
+                    };
+                };
+            };
+            /** @description `query status: Invalid status` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_campaigns_id_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Only a running or scheduled campaign can be paused` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_campaigns_id_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `Only a paused campaign can be resumed` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_campaigns_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `The campaign is already completed or cancelled` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Request body is too large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `An unexpected error occurred` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    app_post_admin_campaigns_id_retry_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "paused" | "completed" | "cancelled";
+                            template_id: string;
+                            recipients: number;
+                            rate_per_second: number;
+                            scheduled_at: string | null;
+                            started_at: string | null;
+                            completed_at: string | null;
+                            created_at: string;
+                            counts?: {
+                                queued: number;
+                                sending: number;
+                                sent: number;
+                                delivered: number;
+                                read: number;
+                                replied: number;
+                                failed: number;
+                                skipped: number;
+                            };
+                        };
+                        requeued: number;
+                    };
+                };
+            };
+            /** @description `The campaign is already completed or cancelled` · `Invalid JSON body` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Not signed in` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Cross-site request refused` · `Only admins may do this` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        error: true;
+                        message: string;
+                    };
+                };
+            };
+            /** @description `Campaign not found` */
             404: {
                 headers: {
                     [name: string]: unknown;

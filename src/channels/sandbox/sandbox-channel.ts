@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Clock } from '../../clock.js';
 import { randomToken } from '../../ids.js';
@@ -11,6 +12,7 @@ import {
   type ChannelEvents,
   type DeliveryStatus,
   type InboundContent,
+  type InboundMessage,
   type InteractiveMessage,
   type MediaMessage,
   type SendResult,
@@ -95,18 +97,39 @@ export class SandboxChannel implements Channel {
    * reports a `button_reply` / `list_reply`). Returns the message's WhatsApp id.
    */
   async receive(message: { from: string; text: string | null; profileName: string | null; reply?: { kind: 'button_reply' | 'list_reply'; id: string; title: string | null } }): Promise<string> {
-    const messageWaId = newMessageWaId();
-    await this.dependencies.events.messageReceived(this.accountId, {
-      messageWaId,
-      from: message.from,
-      to: this.phoneNumber,
-      profileName: message.profileName,
+    return this.deliver(message.from, message.profileName, {
       type: message.reply ? 'interactive' : 'text',
       text: message.text ?? message.reply?.title ?? null,
       media: null,
-      timestamp: this.dependencies.clock.now(),
       ...(message.reply && { content: { reply: message.reply } satisfies InboundContent }),
     });
+  }
+
+  /**
+   * A customer sends a file (kept in the media store, as the Cloud API channel keeps a downloaded
+   * one), a location, contacts or a reaction (`content`). Returns the message's WhatsApp id.
+   */
+  async receiveMedia(message: {
+    from: string;
+    profileName: string | null;
+    type: string;
+    caption: string | null;
+    file?: { content: Uint8Array; extension: string; mimeType: string; filename: string | null };
+    content?: InboundContent;
+  }): Promise<string> {
+    let media: InboundMessage['media'] = null;
+    if (message.file) {
+      const { content, extension, mimeType, filename } = message.file;
+      const staged = await this.dependencies.media.stage(Readable.from([content]), extension);
+      await this.dependencies.media.commit(staged);
+      media = { key: staged.key, mimeType, filename };
+    }
+    return this.deliver(message.from, message.profileName, { type: message.type, text: message.caption, media, content: message.content ?? null });
+  }
+
+  private async deliver(from: string, profileName: string | null, message: Pick<InboundMessage, 'type' | 'text' | 'media' | 'content'>): Promise<string> {
+    const messageWaId = newMessageWaId();
+    await this.dependencies.events.messageReceived(this.accountId, { messageWaId, from, to: this.phoneNumber, profileName, timestamp: this.dependencies.clock.now(), ...message });
     return messageWaId;
   }
 

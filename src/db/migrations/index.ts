@@ -10,6 +10,8 @@ import * as inboxSearch from './0008_inbox_search.js';
 import * as flowBots from './0009_flow_bots.js';
 import * as aiBot from './0010_ai_bot.js';
 import * as campaigns from './0011_campaigns.js';
+import * as personLanguage from './0012_person_language.js';
+import * as campaignLimits from './0013_campaign_limits.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009_flow_bots': flowBots,
   '0010_ai_bot': aiBot,
   '0011_campaigns': campaigns,
+  '0012_person_language': personLanguage,
+  '0013_campaign_limits': campaignLimits,
 };

@@ -10,7 +10,7 @@ export function findAccount(db: Kysely<DB>, id: string): Promise<Account | undef
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function updateAccount(db: Kysely<DB>, id: string, changes: Partial<Pick<Account, 'name' | 'hide_unassigned' | 'messaging_enabled' | 'default_bot_id'>>): Promise<void> {
+export async function updateAccount(db: Kysely<DB>, id: string, changes: Partial<Pick<Account, 'name' | 'hide_unassigned' | 'messaging_enabled' | 'default_bot_id' | 'campaign_daily_limit' | 'stop_words'>>): Promise<void> {
   await db.updateTable('accounts').set(changes).where('id', '=', id).execute();
 }
 

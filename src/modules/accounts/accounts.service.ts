@@ -35,7 +35,7 @@ export function generateApiKey(): string {
 export async function createAccount(deps: Deps, name: string): Promise<Account> {
   const account = { id: newId(), name, created_at: toStoredTime(deps.clock.now()) };
   await repository.insertAccount(deps.database.db, account);
-  return { ...account, messaging_enabled: 1, channel_type: 'sandbox', customers_count: 0, hide_unassigned: 0, default_bot_id: null };
+  return { ...account, messaging_enabled: 1, channel_type: 'sandbox', customers_count: 0, hide_unassigned: 0, default_bot_id: null, campaign_daily_limit: null, stop_words: null };
 }
 
 export function listAccounts(deps: Deps): Promise<Account[]> {

@@ -11,6 +11,8 @@ import {
   NOT_SIGNED_IN,
   openSession,
   SESSION_NOT_FOUND,
+  LANGUAGES,
+  setLanguage,
   setSessionCookie,
   signIn,
   signOut,
@@ -23,6 +25,7 @@ const userRecord = z.object({
   email: z.string(),
   role: z.enum(['admin', 'supervisor', 'agent']),
   account: z.object({ id: z.string(), name: z.string() }),
+  language: z.enum(LANGUAGES).nullable().describe("The inbox language the person chose; null: the browser's choice."),
 });
 const userReply = z.object({ user: userRecord });
 
@@ -77,6 +80,17 @@ export const authAppRoutes = [
     output: userReply,
     errors: signedInErrors,
     handler: async (_input, { viewer }) => ({ user: toUserRecord(viewer) }),
+  }),
+  defineAppRoute({
+    method: 'PATCH',
+    path: '/app/api/me',
+    access: 'person',
+    summary: 'Change my preferences',
+    description: "The signed-in person's inbox language (`en`, `he`, or null for the browser's choice): kept on the person, so every browser they sign in to follows it.",
+    body: z.strictObject({ language: z.enum(LANGUAGES, { error: 'language must be en or he' }).nullable() }),
+    output: userReply,
+    errors: [{ status: 400, message: 'language: language must be en or he' }, ...signedInErrors, ...writeErrors],
+    handler: async ({ body }, { deps, viewer }) => ({ user: toUserRecord(await setLanguage(deps, viewer, body.language)) }),
   }),
   defineAppRoute({
     method: 'GET',

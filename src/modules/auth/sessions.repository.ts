@@ -34,6 +34,7 @@ export function findLiveSession(db: Kysely<DB>, id: string, now: string, idleSin
       'agents.account_id',
       'agents.name',
       'agents.role',
+      'agents.language',
       'accounts.name as account_name',
       'accounts.hide_unassigned',
     ])
@@ -45,6 +46,11 @@ export function findLiveSession(db: Kysely<DB>, id: string, now: string, idleSin
     .where('agents.password_hash', 'is not', null)
     .where('agents.email_normalized', 'is not', null)
     .executeTakeFirst();
+}
+
+/** The person's inbox language (null: the browser's choice). */
+export async function setLanguage(db: Kysely<DB>, agentId: string, language: string | null): Promise<void> {
+  await db.updateTable('agents').set({ language }).where('id', '=', agentId).execute();
 }
 
 export async function touchSession(db: Kysely<DB>, id: string, at: string): Promise<void> {

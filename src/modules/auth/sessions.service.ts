@@ -28,10 +28,16 @@ export interface UserRecord {
   email: string;
   role: Role;
   account: { id: string; name: string };
+  /** The inbox language the person chose; null: the browser's choice. */
+  language: Language | null;
 }
 
+export const LANGUAGES = ['en', 'he'] as const;
+export type Language = (typeof LANGUAGES)[number];
+const isLanguage = (value: string | null): value is Language => (LANGUAGES as readonly (string | null)[]).includes(value);
+
 export function toUserRecord(viewer: Viewer): UserRecord {
-  return { id: viewer.agentId, name: viewer.name, email: viewer.email, role: viewer.role, account: { id: viewer.accountId, name: viewer.accountName } };
+  return { id: viewer.agentId, name: viewer.name, email: viewer.email, role: viewer.role, account: { id: viewer.accountId, name: viewer.accountName }, language: viewer.language };
 }
 
 export interface ClientInfo {
@@ -111,6 +117,7 @@ export async function viewerOfSession(deps: Deps, token: string, { touch = true 
     teamIds: await repository.teamIdsOf(db, row.agent_id),
     hideUnassigned: row.hide_unassigned === 1,
     sessionId: row.session_id,
+    language: isLanguage(row.language) ? row.language : null,
   };
 }
 
@@ -154,6 +161,12 @@ export async function listSessions(deps: Deps, viewer: Viewer) {
     user_agent: row.user_agent,
     current: row.id === viewer.sessionId,
   }));
+}
+
+/** The person chooses their inbox language (null: back to the browser's choice); every browser they sign in to follows. */
+export async function setLanguage(deps: Deps, viewer: Viewer, language: Language | null): Promise<Viewer> {
+  await repository.setLanguage(deps.database.db, viewer.agentId, language);
+  return { ...viewer, language };
 }
 
 export const SESSION_NOT_FOUND = 'Session not found';

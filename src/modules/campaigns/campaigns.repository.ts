@@ -111,3 +111,21 @@ export async function firstReplies(db: Kysely<DB>, campaignId: string): Promise<
     where r.campaign_id = ${campaignId}`.execute(db);
   return rows;
 }
+
+/** The unique customers campaigns of the account messaged since `since`, and the earliest such message. */
+export async function campaignReach(db: Kysely<DB>, accountId: string, since: string): Promise<{ customers: number; earliest: string | null }> {
+  const row = await db
+    .selectFrom('messages')
+    .select((eb) => [eb.fn.count<number | string>(eb.fn('distinct', ['customer_id'] as never)).as('customers'), eb.fn.min('created_at').as('earliest')])
+    .where('account_id', '=', accountId)
+    .where('sender_type', '=', 'campaign')
+    .where('created_at', '>', since)
+    .executeTakeFirst();
+  return { customers: Number(row?.customers ?? 0), earliest: (row?.earliest as string | null | undefined) ?? null };
+}
+
+/** When the business last wrote to the customer (Meta's pair rate: one message per 6 seconds). */
+export async function lastOutboundAt(db: Kysely<DB>, customerId: string): Promise<string | null> {
+  const row = await db.selectFrom('messages').select((eb) => eb.fn.max('created_at').as('at')).where('customer_id', '=', customerId).where('direction', '=', 'outbound').executeTakeFirst();
+  return (row?.at as string | null | undefined) ?? null;
+}

@@ -43,6 +43,15 @@ export const CAMPAIGN_SEND_JOB = 'campaign.send';
 export const RETRYABLE_CODES = [130429, 131056, 131000, 131016, 1, 2];
 /** A reply this long after the campaign's message counts as `replied`. */
 const REPLY_WINDOW_MS = 72 * 3600_000;
+/** Meta's messaging limit counts unique recipients over a rolling day. */
+const DAY_MS = 24 * 3600_000;
+/** Meta's pair rate: one message from the number to the same customer per 6 seconds. */
+const PAIR_RATE_MS = 6000;
+/** After WhatsApp's throughput limit (130429) held a send back, the next round waits this much longer. */
+const SLOWDOWN_MS = 5000;
+
+/** Every campaign of an account's number sends in one job group: one round at a time, so the number's rate is never exceeded. */
+const numberGroup = (accountId: string) => `campaigns:${accountId}`;
 
 const now = (deps: Deps) => toStoredTime(deps.clock.now());
 
@@ -87,6 +96,11 @@ async function audienceOf(deps: Deps, accountId: string, audience: Audience, lab
   });
 }
 
+/** The first customer the audience selects now: a campaign's sample recipient (its preview). */
+export async function firstOfAudience(deps: Deps, accountId: string, audience: Audience): Promise<CustomerRow | undefined> {
+  return (await audienceOf(deps, accountId, audience, await audienceLabels(deps, accountId, audience)))[0];
+}
+
 function parseSchedule(deps: Deps, scheduledAt: string | undefined): Date | null {
   if (scheduledAt === undefined) return null;
   const at = new Date(scheduledAt);
@@ -123,7 +137,7 @@ export async function createCampaign(deps: Deps, account: Account, input: Create
   };
   await deps.database.db.transaction().execute(async (trx) => {
     await repository.insertCampaign(trx, row);
-    await enqueueJob(trx, { type: CAMPAIGN_SEND_JOB, payload: { campaignId: row.id }, groupKey: `campaign:${row.id}`, runAt: scheduledAt ?? undefined, now: deps.clock.now() });
+    await enqueueJob(trx, { type: CAMPAIGN_SEND_JOB, payload: { campaignId: row.id }, groupKey: numberGroup(account.id), runAt: scheduledAt ?? undefined, now: deps.clock.now() });
   });
   return toRecord(row);
 }
@@ -219,8 +233,8 @@ export async function getRecipients(deps: Deps, accountId: string, id: string, p
   return { recipients: rows, total, pages, current_page: page };
 }
 
-async function enqueueSending(deps: Deps, campaignId: string, runAt?: Date): Promise<void> {
-  await enqueueJob(deps.database.db, { type: CAMPAIGN_SEND_JOB, payload: { campaignId }, groupKey: `campaign:${campaignId}`, runAt, now: deps.clock.now() });
+async function enqueueSending(deps: Deps, campaign: Pick<CampaignRow, 'id' | 'account_id'>, runAt?: Date): Promise<void> {
+  await enqueueJob(deps.database.db, { type: CAMPAIGN_SEND_JOB, payload: { campaignId: campaign.id }, groupKey: numberGroup(campaign.account_id), runAt, now: deps.clock.now() });
 }
 
 export async function pauseCampaign(deps: Deps, accountId: string, id: string): Promise<CampaignRecord> {
@@ -234,7 +248,7 @@ export async function resumeCampaign(deps: Deps, accountId: string, id: string):
   const campaign = await requireCampaign(deps, accountId, id);
   const next = campaign.started_at === null ? 'scheduled' : 'running';
   if (!(await repository.moveCampaign(deps.database.db, campaign.id, ['paused'], { status: next }, now(deps)))) throw badRequest(CAMPAIGN_NOT_PAUSED);
-  await enqueueSending(deps, campaign.id);
+  await enqueueSending(deps, campaign);
   return getCampaign(deps, accountId, id);
 }
 
@@ -258,15 +272,18 @@ export async function retryFailed(deps: Deps, accountId: string, id: string): Pr
     if (count > 0 && campaign.status === 'completed') await repository.moveCampaign(trx, campaign.id, ['completed'], { status: 'running', completed_at: null }, at);
     return count;
   });
-  if (requeued > 0) await enqueueSending(deps, campaign.id);
+  if (requeued > 0) await enqueueSending(deps, campaign);
   return { ...(await getCampaign(deps, accountId, id)), requeued };
 }
 
-/** Sends one recipient; a send the channel refuses is recorded on the message (failed, with its code). */
-async function sendTo(deps: Deps, account: Account, campaign: CampaignRow, recipient: CampaignRecipientRow): Promise<void> {
+/**
+ * Sends one recipient; a send the channel refuses is recorded on the message (failed, with its code).
+ * True when WhatsApp's throughput limit held it back (the channel sends it later).
+ */
+async function sendTo(deps: Deps, account: Account, campaign: CampaignRow, recipient: CampaignRecipientRow): Promise<boolean> {
   const frozen = JSON.parse(recipient.variables) as FrozenValues;
   try {
-    await sendTemplate(
+    const sent = await sendTemplate(
       deps,
       account,
       { customer_phone: recipient.phone, template_id: campaign.template_id, variables: frozen.variables, button_variables: frozen.button_variables, media_link: campaign.media_link ?? undefined, email: undefined, bot_token: undefined },
@@ -277,18 +294,41 @@ async function sendTo(deps: Deps, account: Account, campaign: CampaignRow, recip
         recorded: (trx, messageId) => repository.linkMessage(trx, recipient.id, messageId),
       },
     );
+    return sent.message_wa_id === null;
   } catch (error) {
-    if (error instanceof SendWithdrawn) return;
+    if (error instanceof SendWithdrawn) return false;
     if (!(error instanceof ApiError)) throw error;
     // Refused before any message (not approved any more, messaging off, the number invalid): the recipient fails with why.
     await repository.markRecipient(deps.database.db, recipient.id, 'failed', error.message, now(deps));
     // Meta refused the token (190): every other send would fail too, so the campaign waits for a person.
     const channel = await findChannelByAccount(deps.database.db, account.id);
     if (channel?.status === 'disconnected') await repository.moveCampaign(deps.database.db, campaign.id, ['running'], { status: 'paused' }, now(deps));
+    return false;
   }
 }
 
-/** One round of a campaign's sending: up to a second's worth of recipients at its rate, then the next round. */
+/**
+ * How many more unique customers the number may reach in the rolling day (its messaging-limit
+ * tier), and when the earliest of the day's sends leaves the window.
+ */
+async function dailyBudget(deps: Deps, account: Account): Promise<{ left: number; rollsOverAt: Date | null }> {
+  if (account.campaign_daily_limit === null) return { left: Number.POSITIVE_INFINITY, rollsOverAt: null };
+  const since = toStoredTime(new Date(deps.clock.now().getTime() - DAY_MS));
+  const reach = await repository.campaignReach(deps.database.db, account.id, since);
+  return { left: Number(account.campaign_daily_limit) - reach.customers, rollsOverAt: reach.earliest ? new Date(Date.parse(reach.earliest) + DAY_MS) : null };
+}
+
+/** Meta's pair rate: the customer got nothing from the number in the last 6 seconds. */
+async function pairRateAllows(deps: Deps, customerId: string): Promise<boolean> {
+  const last = await repository.lastOutboundAt(deps.database.db, customerId);
+  return last === null || deps.clock.now().getTime() - Date.parse(last) >= PAIR_RATE_MS;
+}
+
+/**
+ * One round of a campaign's sending: up to a second's worth of recipients at its rate, within the
+ * number's daily budget and the pair rate, then the next round (later when WhatsApp slowed us down,
+ * or when the day's budget is spent: then at its roll-over).
+ */
 async function sendRound(deps: Deps, campaignId: string, signal: AbortSignal): Promise<void> {
   const { db } = deps.database;
   let campaign = await repository.findCampaignById(db, campaignId);
@@ -301,22 +341,32 @@ async function sendRound(deps: Deps, campaignId: string, signal: AbortSignal): P
   if (campaign.status !== 'running') return;
   const account = await findAccount(db, campaign.account_id);
   if (!account) return;
+  const budget = await dailyBudget(deps, account);
+  if (budget.left <= 0) {
+    await enqueueSending(deps, campaign, budget.rollsOverAt ?? new Date(deps.clock.now().getTime() + DAY_MS));
+    return;
+  }
   const rate = Number(campaign.rate_per_second);
-  const batch = await repository.nextQueued(db, campaign.id, rate);
+  const batch = await repository.nextQueued(db, campaign.id, Math.min(rate, budget.left));
   if (batch.length === 0) {
     await completeCampaign(deps, campaign);
     return;
   }
+  // Rounds are a second apart by the clock: a round that took longer is followed at once.
+  const roundStart = deps.clock.now().getTime();
   const started = performance.now();
+  // Sends overlap (each waits for its commit to be durable), but start no faster than the rate:
+  // the n-th of the round no sooner than n/rate seconds after its start.
+  const sends: Array<Promise<boolean>> = [];
   for (const [index, recipient] of batch.entries()) {
     if (signal.aborted) break;
-    // Paced: the n-th send of the round no sooner than n/rate seconds after its start.
     const due = (index * 1000) / rate - (performance.now() - started);
     if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
-    await sendTo(deps, account, campaign, recipient);
+    // A customer written to in the last 6 seconds waits for a later round.
+    sends.push(pairRateAllows(deps, recipient.customer_id).then((allowed) => allowed && sendTo(deps, account, campaign, recipient)));
   }
-  const rest = 1000 - (performance.now() - started);
-  await enqueueSending(deps, campaign.id, rest > 0 ? new Date(deps.clock.now().getTime() + rest) : undefined);
+  const slowed = (await Promise.all(sends)).some(Boolean);
+  await enqueueSending(deps, campaign, new Date(roundStart + 1000 + (slowed ? SLOWDOWN_MS : 0)));
 }
 
 async function completeCampaign(deps: Deps, campaign: CampaignRow): Promise<void> {

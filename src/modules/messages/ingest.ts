@@ -1,5 +1,5 @@
 import type { ChannelEvents, InboundMessage, StatusUpdate } from '../../channels/channel.js';
-import type { CustomerRow } from '../../db/tables.js';
+import type { CustomerRow, DB } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { recordMessageTime } from '../customers/customers.repository.js';
@@ -12,7 +12,16 @@ import { customerRecordIn, recordCustomerEvent } from '../customers/customer-eve
 import { recordMessageEvent } from '../webhooks/domain-events.js';
 import { enqueueBotStep } from '../bots/bot-jobs.js';
 import { botMayAnswer } from '../bots/bots.repository.js';
-import { isStopWord, optOut } from '../campaigns/opt-out.js';
+import { STOP_WORD_MAX, isStopWord, optOut } from '../campaigns/opt-out.js';
+import { findAccount } from '../accounts/accounts.repository.js';
+import type { Kysely } from 'kysely';
+
+/** Stop words are short: a longer message costs no look-up of the account's words. */
+async function isStopWordOf(db: Kysely<DB>, accountId: string, text: string | null): Promise<boolean> {
+  if (text === null || text.trim().length > STOP_WORD_MAX) return false;
+  const account = await findAccount(db, accountId);
+  return account !== undefined && isStopWord(account, text);
+}
 
 /** Messages a bot answers: what a customer says, not a reaction or a notice. */
 const ANSWERABLE_TYPES = new Set(['text', 'interactive', 'button', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts']);
@@ -86,7 +95,7 @@ export async function receiveMessage(deps: Deps, accountId: string, message: Inb
       await recordCustomerEvent(deps, trx, customer, 'conversation.status_changed', before);
     }
     // A stop word opts the customer out of campaigns, and nothing answers it.
-    if (isStopWord(message.text)) {
+    if (await isStopWordOf(trx, accountId, message.text)) {
       await optOut(trx, customer, now);
       return true;
     }

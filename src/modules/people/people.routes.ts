@@ -22,6 +22,8 @@ const settings = z.object({
   hide_unassigned: z.boolean().describe('Agents do not see unassigned conversations.'),
   messaging_enabled: z.boolean().describe('Off: every send of the account is refused.'),
   default_bot_id: z.string().nullable().describe("The flow bot that answers a new customer's first message when no other bot does (docs/bots.md)."),
+  campaign_daily_limit: z.int().nullable().describe("Unique campaign recipients per 24 hours: the number's messaging-limit tier (250, 2000, 10000, 100000); null: unlimited."),
+  stop_words: z.array(z.string()).describe('Inbound messages that are exactly one of these opt the customer out of campaigns.'),
 });
 const team = z.object({ id: z.string(), name: z.string(), created_at: z.string(), member_ids: z.array(z.string()) });
 const members = z.object({ members: z.array(person) });

@@ -56,6 +56,8 @@ export const accountSettingsInput = z.strictObject({
   hide_unassigned: z.boolean({ error: 'hide_unassigned must be true or false' }).optional(),
   messaging_enabled: z.boolean({ error: 'messaging_enabled must be true or false' }).optional(),
   default_bot_id: z.string({ error: 'default_bot_id is a bot id or null' }).min(1).max(255).nullable().optional(),
+  campaign_daily_limit: z.int({ error: 'campaign_daily_limit is a whole number or null' }).min(1).max(10_000_000).nullable().optional(),
+  stop_words: z.array(z.string().trim().min(1).max(64)).min(1).max(50).nullable().optional(),
 });
 export type AccountSettingsInput = z.output<typeof accountSettingsInput>;
 

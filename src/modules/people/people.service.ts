@@ -11,6 +11,7 @@ import { issueInvitation } from './invitations.js';
 import { hashPassword } from './passwords.js';
 import * as repository from './people.repository.js';
 import { checkDefaultBot } from '../bots/bots.service.js';
+import { stopWordsOf } from '../campaigns/opt-out.js';
 import { normalizeEmail, PASSWORD_NEEDS_EMAIL_ISSUE, type AccountSettingsInput, type NewPersonInput, type PersonPatchInput, type Role } from './people.schema.js';
 
 export const EMAIL_TAKEN = 'email is already used by another person';
@@ -81,6 +82,7 @@ export async function createPerson(deps: Deps, accountId: string, input: NewPers
     failed_sign_ins: 0,
     last_failed_sign_in_at: null,
     created_at: toStoredTime(deps.clock.now()),
+    language: null,
   };
   return refusingTakenEmail(() =>
     deps.database.db.transaction().execute(async (trx) => {
@@ -205,10 +207,22 @@ export interface AccountSettings {
   messaging_enabled: boolean;
   /** The flow bot that answers a new customer's first message when no other bot does (docs/bots.md). */
   default_bot_id: string | null;
+  /** Unique campaign recipients per 24 hours (Meta's messaging-limit tier); null: unlimited (docs/campaigns.md). */
+  campaign_daily_limit: number | null;
+  /** The words that opt a customer out of campaigns. */
+  stop_words: string[];
 }
 
 export function toAccountSettings(account: Account): AccountSettings {
-  return { id: account.id, name: account.name, hide_unassigned: account.hide_unassigned === 1, messaging_enabled: account.messaging_enabled === 1, default_bot_id: account.default_bot_id };
+  return {
+    id: account.id,
+    name: account.name,
+    hide_unassigned: account.hide_unassigned === 1,
+    messaging_enabled: account.messaging_enabled === 1,
+    default_bot_id: account.default_bot_id,
+    campaign_daily_limit: account.campaign_daily_limit === null ? null : Number(account.campaign_daily_limit),
+    stop_words: stopWordsOf(account),
+  };
 }
 
 export async function getAccountSettings(deps: Deps, accountId: string): Promise<AccountSettings> {
@@ -220,6 +234,8 @@ export async function updateAccountSettings(deps: Deps, accountId: string, patch
   if (patch.default_bot_id !== undefined) await checkDefaultBot(deps, accountId, patch.default_bot_id);
   const changes = {
     ...(patch.default_bot_id !== undefined && { default_bot_id: patch.default_bot_id }),
+    ...(patch.campaign_daily_limit !== undefined && { campaign_daily_limit: patch.campaign_daily_limit }),
+    ...(patch.stop_words !== undefined && { stop_words: patch.stop_words === null ? null : JSON.stringify(patch.stop_words) }),
     ...(patch.name !== undefined && { name: patch.name }),
     ...(patch.hide_unassigned !== undefined && { hide_unassigned: patch.hide_unassigned ? 1 : 0 }),
     ...(patch.messaging_enabled !== undefined && { messaging_enabled: patch.messaging_enabled ? 1 : 0 }),

@@ -10,7 +10,9 @@ import { findInteractiveOption, getMessage } from '../messages/messages.service.
 import { templateRecord } from '../templates/templates.schema.js';
 import { requireTemplate, toTemplateRecord } from '../templates/templates.service.js';
 import { isValidPhone } from '../../phone.js';
+import type { InboundContent } from '../../channels/channel.js';
 import { SandboxChannel } from '../../channels/sandbox/sandbox-channel.js';
+import { extensionOf, mediaTypeOf } from '../../media/media-types.js';
 
 const TAG = 'Sandbox';
 const ROUTE_NOT_FOUND = 'Route not found';
@@ -20,6 +22,9 @@ const INVALID_TEMPLATE_STATUS = 'Invalid template status.';
 const INVALID_MESSAGE_STATUS = 'Invalid message status.';
 const REPLY_ID_INVALID = 'reply_id must be the id of a button or list row.';
 const NOTE = 'Only for accounts on the sandbox channel (others get 404 `Route not found`).';
+const MEDIA_INVALID = 'A file needs filename and content_base64, a location latitude and longitude, contacts at least one contact, a reaction message_wa_id and emoji.';
+const FILE_TYPE_INVALID = 'filename must end with an extension WhatsApp media can have (see send-media-message).';
+const FILE_KINDS = ['image', 'video', 'audio', 'document', 'sticker'] as const;
 
 /** The account's sandbox: these endpoints do not exist for an account on another channel. */
 async function sandboxOf(deps: Deps, account: Account): Promise<SandboxChannel> {
@@ -27,6 +32,20 @@ async function sandboxOf(deps: Deps, account: Account): Promise<SandboxChannel> 
   if (!(channel instanceof SandboxChannel)) throw notFound(ROUTE_NOT_FOUND);
   return channel;
 }
+
+/** The sandbox of an account, for a customer's valid phone: what both receive endpoints start with. */
+async function customerSandbox(deps: Deps, account: Account, phone: string): Promise<SandboxChannel> {
+  const sandbox = await sandboxOf(deps, account);
+  if (!isValidPhone(phone)) throw badRequest(INVALID_PHONE);
+  return sandbox;
+}
+
+/** What both receive endpoints answer, and their refusals besides `messages`. */
+const receivedOutput = z.object({ success: z.literal(true), message_wa_id: z.string() });
+const receiveErrors = (...messages: string[]) => [
+  ...[PHONE_REQUIRED, INVALID_PHONE, ...messages].map((message) => ({ status: 400, message })),
+  { status: 404, message: ROUTE_NOT_FOUND },
+];
 
 /** The option of the customer's last interactive message with this id: a button (`button_reply`) or a list row (`list_reply`). */
 async function optionTapped(deps: Deps, accountId: string, phone: string, id: string) {
@@ -58,20 +77,58 @@ export const sandboxEndpoints = [
       })
       .refine((input) => input.text !== undefined || input.reply_id !== undefined, { error: TEXT_REQUIRED, path: ['text'] }),
     invalidInput: TEXT_REQUIRED,
-    output: z.object({ success: z.literal(true), message_wa_id: z.string() }),
+    output: receivedOutput,
     example: { request: { customer_phone: '972501234567', text: 'Hi, is my order on its way?', name: 'John Doe' } },
-    errors: [
-      { status: 400, message: PHONE_REQUIRED },
-      { status: 400, message: INVALID_PHONE },
-      { status: 400, message: TEXT_REQUIRED },
-      { status: 400, message: REPLY_ID_INVALID },
-      { status: 404, message: ROUTE_NOT_FOUND },
-    ],
+    errors: receiveErrors(TEXT_REQUIRED, REPLY_ID_INVALID),
     handler: async (input, { deps, account }) => {
-      const sandbox = await sandboxOf(deps, account);
-      if (!isValidPhone(input.customer_phone)) throw badRequest(INVALID_PHONE);
+      const sandbox = await customerSandbox(deps, account, input.customer_phone);
       const reply = input.reply_id === undefined ? undefined : await optionTapped(deps, account.id, input.customer_phone, input.reply_id);
       return { message_wa_id: await sandbox.receive({ from: input.customer_phone, text: input.text ?? null, profileName: input.name ?? null, reply }) };
+    },
+  }),
+  defineEndpoint({
+    method: 'POST',
+    path: '/mumbleapi/sandbox/receive-media',
+    tag: TAG,
+    summary: 'Simulate a customer sending a file, a location, contacts or a reaction',
+    description:
+      `${NOTE} Stores an inbound message as the Cloud API channel does once it has downloaded the file: \`image\`, \`video\`, ` +
+      '`audio`, `document` and `sticker` take `filename` (its extension gives the file\'s type) and `content_base64` (at most ' +
+      '5 MB here), with an optional `caption`; `location` takes `location`, `contacts` takes `contacts`, `reaction` takes ' +
+      '`reaction` (the WhatsApp id of the message reacted to). The customer and the window are handled as for receive-message.',
+    input: z
+      .object({
+        customer_phone: phoneParam(PHONE_REQUIRED),
+        name: optionalText(256),
+        type: z.enum([...FILE_KINDS, 'location', 'contacts', 'reaction'], { error: MEDIA_INVALID }),
+        caption: z.string().max(MAX_TEXT, { error: TEXT_TOO_LONG }).optional(),
+        filename: z.string().min(1).max(240).optional(),
+        content_base64: z.base64().max(7_000_000).optional(),
+        location: z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180), name: z.string().max(256).optional(), address: z.string().max(512).optional() }).optional(),
+        contacts: z.array(z.object({ name: z.string().max(256), phones: z.array(z.string().max(32)).max(10) })).min(1).max(10).optional(),
+        reaction: z.object({ message_wa_id: z.string().min(1).max(256), emoji: z.string().min(1).max(16) }).optional(),
+      })
+      .refine(
+        (input) =>
+          (FILE_KINDS as readonly string[]).includes(input.type) ? input.filename !== undefined && input.content_base64 !== undefined : input[input.type as 'location' | 'contacts' | 'reaction'] !== undefined,
+        { error: MEDIA_INVALID },
+      ),
+    invalidInput: MEDIA_INVALID,
+    output: receivedOutput,
+    example: { request: { customer_phone: '972501234567', type: 'location', location: { latitude: 32.0853, longitude: 34.7818, name: 'Dizengoff Center' } } },
+    errors: receiveErrors(MEDIA_INVALID, FILE_TYPE_INVALID),
+    handler: async (input, { deps, account }) => {
+      const sandbox = await customerSandbox(deps, account, input.customer_phone);
+      let file;
+      if (input.filename !== undefined && input.content_base64 !== undefined && (FILE_KINDS as readonly string[]).includes(input.type)) {
+        const type = mediaTypeOf(extensionOf(input.filename));
+        if (!type) throw badRequest(FILE_TYPE_INVALID);
+        file = { content: Buffer.from(input.content_base64, 'base64'), extension: type.extension, mimeType: type.mimeType, filename: input.type === 'document' ? input.filename : null };
+      }
+      const content: InboundContent | undefined =
+        input.type === 'location' ? { location: input.location! } : input.type === 'contacts' ? { contacts: input.contacts!.map((contact) => ({ name: contact.name, phones: contact.phones.map((phone) => ({ phone })) })) } : input.type === 'reaction' ? { reaction: input.reaction! } : undefined;
+      const messageWaId = await sandbox.receiveMedia({ from: input.customer_phone, profileName: input.name ?? null, type: input.type, caption: input.caption ?? null, file, content });
+      return { message_wa_id: messageWaId };
     },
   }),
   defineEndpoint({
