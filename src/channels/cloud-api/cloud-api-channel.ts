@@ -1,9 +1,9 @@
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { badRequest } from '../../errors.js';
 import { MEDIA_LINK_INVALID } from '../../media/media-link.js';
 import type { MediaStore } from '../../media/media-store.js';
 import { MAX_MEDIA_BYTES, extensionOf, mediaTypeOf } from '../../media/media-types.js';
+import { readAtMost } from '../../net/read-at-most.js';
 import {
   ChannelError,
   type Channel,
@@ -68,20 +68,6 @@ const TEMPLATE_STATUSES = new Set<TemplateStatus>(['PENDING', 'APPROVED', 'REJEC
 /** Byte bound of a template header sample, by format. */
 const SAMPLE_LIMIT: Record<string, number> = { IMAGE: MAX_MEDIA_BYTES.image, VIDEO: MAX_MEDIA_BYTES.video, AUDIO: MAX_MEDIA_BYTES.audio, DOCUMENT: MAX_MEDIA_BYTES.document };
 
-async function readAll(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      throw new MediaTooLargeError(limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * The WhatsApp Cloud API as a Channel: one account's number, its token in clear for the life of
  * this object only. Every failure becomes a ChannelError whose `disposition` tells the messages
@@ -121,7 +107,7 @@ export class CloudApiChannel implements Channel {
       const { key, mimeType } = message.source.stored;
       let bytes: Buffer;
       try {
-        bytes = await readAll(await this.ports.media.open(key), MAX_MEDIA_BYTES[message.kind]);
+        bytes = await readAtMost(await this.ports.media.open(key), MAX_MEDIA_BYTES[message.kind]);
       } catch (error) {
         this.ports.logger.warn({ err: error, key }, 'media to upload could not be read from the media store');
         throw new ChannelError('The media file could not be read from the media store', null, 'failed');

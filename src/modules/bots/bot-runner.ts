@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { extensionOf } from '../../media/media-types.js';
+import { readAtMost } from '../../net/read-at-most.js';
 import { MediaUpload, requireMediaType } from '../../media/upload.js';
 import type { Account, BotSessionRow, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
@@ -99,19 +100,10 @@ async function callHttp(deps: Deps, call: HttpCall, idempotencyKey: string): Pro
     bodyTimeout: call.timeoutMs,
     signal: AbortSignal.timeout(call.timeoutMs),
   });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > HTTP_ANSWER_MAX) {
-      response.body.destroy();
-      throw new Error('the answer is too large');
-    }
-    chunks.push(chunk as Buffer);
-  }
+  const answer = await readAtMost(response.body, HTTP_ANSWER_MAX);
   if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`the answer was ${response.statusCode}`);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(answer.toString('utf8'));
   } catch {
     return null;
   }

@@ -102,6 +102,18 @@ export function recipientsWithStatus(db: Kysely<DB>, campaignId: string) {
     .where('r.campaign_id', '=', campaignId);
 }
 
+/** How many of the campaign's recipients are in each state and message status (counted by the database). */
+export async function countByStatus(db: Kysely<DB>, campaignId: string): Promise<Array<{ state: string; message_status: string | null; recipients: number }>> {
+  const rows = await db
+    .selectFrom('campaign_recipients as r')
+    .leftJoin('messages as m', 'm.id', 'r.message_id')
+    .select(['r.state', 'm.status as message_status', (eb) => eb.fn.countAll<number | string>().as('recipients')])
+    .where('r.campaign_id', '=', campaignId)
+    .groupBy(['r.state', 'm.status'])
+    .execute();
+  return rows.map((row) => ({ state: row.state, message_status: row.message_status, recipients: Number(row.recipients) }));
+}
+
 /** Each sent recipient's message time and their first inbound message after it (replies are counted by the caller). */
 export async function firstReplies(db: Kysely<DB>, campaignId: string): Promise<Array<{ sent_at: string; first_reply: string | null }>> {
   const { rows } = await sql<{ sent_at: string; first_reply: string | null }>`

@@ -191,14 +191,13 @@ async function requireCampaign(deps: Deps, accountId: string, id: string): Promi
 /** What became of the recipients: their state, or their message's status once they have one. */
 export async function campaignCounts(deps: Deps, campaignId: string): Promise<CampaignCounts> {
   const counts: CampaignCounts = { queued: 0, sending: 0, sent: 0, delivered: 0, read: 0, replied: 0, failed: 0, skipped: 0 };
-  const rows = await repository.recipientsWithStatus(deps.database.db, campaignId).execute();
-  for (const row of rows) counts[recipientStatus(row)] += 1;
+  for (const row of await repository.countByStatus(deps.database.db, campaignId)) counts[recipientStatus(row)] += row.recipients;
   const replies = await repository.firstReplies(deps.database.db, campaignId);
   counts.replied = replies.filter((reply) => reply.first_reply !== null && Date.parse(reply.first_reply) - Date.parse(reply.sent_at) <= REPLY_WINDOW_MS).length;
   return counts;
 }
 
-function recipientStatus(row: repository.RecipientView): RecipientRecord['status'] {
+function recipientStatus(row: Pick<repository.RecipientView, 'state' | 'message_status'>): RecipientRecord['status'] {
   if (row.state !== 'sent') return row.state as RecipientRecord['status'];
   if (row.message_status === 'pending' || row.message_status === null) return 'sending';
   return row.message_status as RecipientRecord['status'];
