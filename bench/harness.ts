@@ -17,6 +17,8 @@ export interface LoadOptions {
   /** Builds each request (autocannon's setupRequest): path, method, headers, body. */
   request?: (request: RequestShape) => RequestShape;
   method?: 'GET' | 'POST';
+  /** Requests per second per connection (autocannon's connectionRate): a paced load instead of back-to-back. */
+  connectionRate?: number;
 }
 
 export interface RequestShape {
@@ -44,6 +46,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.duration,
     ...(options.method && { method: options.method }),
+    ...(options.connectionRate && { connectionRate: options.connectionRate }),
     ...(options.headers && { headers: options.headers }),
     ...(request && { requests: [{ setupRequest: ((shape: RequestShape) => request(shape)) as never }] }),
   });

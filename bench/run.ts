@@ -9,7 +9,9 @@
 // BENCH_PG_POOL_SIZE (10), BENCH_DATABASES (sqlite,postgres), BENCH_SCENARIOS (all),
 // BENCH_LOG_LEVEL (the server's default, info), BENCH_CPU_PROF (a directory: the server runs with
 // --cpu-prof and writes its profile there), BENCH_NO_REPORT (set: write nothing under bench/ or docs/),
-// BENCH_KEEP (a directory: seeded databases are kept there, and in the schema openmumble_bench_kept, and reused).
+// BENCH_KEEP (a directory: seeded databases are kept there, and in the schema openmumble_bench_kept, and reused),
+// BENCH_KEEP_SCHEMA (the kept PostgreSQL schema's name, openmumble_bench_kept), BENCH_MESSAGES (10000000: the
+// inbox's history), BENCH_INBOX_CONNECTIONS (20: the people the inbox scenarios load it with).
 import { createHmac, randomInt } from 'node:crypto';
 import { execFileSync, fork } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,12 +21,27 @@ import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { envNumber, median, peakRssMb, ratio, runLoad, startHttpProcess, startIpcProcess, type LoadResult, type RequestShape, type StartedProcess } from './harness.js';
 import { writeReport, type BenchResults, type DatabaseResults, type ScenarioResult } from './report.js';
-import { DEFAULT_SEED, benchApiKey, newCustomerPhone, seededData, seededPhone, type SeedOptions, type SeedResult } from './seed.js';
+import {
+  BENCH_PASSWORD,
+  DEFAULT_INBOX_SEED,
+  DEFAULT_SEED,
+  LONG_CONVERSATION,
+  benchApiKey,
+  benchPersonEmail,
+  newCustomerPhone,
+  seededData,
+  seededPhone,
+  type SeedOptions,
+  type SeedResult,
+} from './seed.js';
 
 const DURATION = envNumber('BENCH_DURATION', 10);
 const WARMUP = envNumber('BENCH_WARMUP', 3);
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50);
 const CUSTOMERS = envNumber('BENCH_CUSTOMERS', DEFAULT_SEED.customers);
+const MESSAGES = envNumber('BENCH_MESSAGES', DEFAULT_INBOX_SEED.messages);
+/** The inbox scenarios' connections: people using the inbox at once, each signed in as a seeded agent of their own. */
+const INBOX_CONNECTIONS = envNumber('BENCH_INBOX_CONNECTIONS', 20);
 const PG_POOL_SIZE = envNumber('BENCH_PG_POOL_SIZE', 10);
 const PG_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const DATABASES = (process.env.BENCH_DATABASES || 'sqlite,postgres').split(',').map((name) => name.trim());
@@ -36,14 +53,16 @@ const STARTS = 3;
 
 /** A development aid: seeded databases kept in this directory (and a kept PostgreSQL schema) are reused by later runs. */
 const KEEP = process.env.BENCH_KEEP ? resolve(process.env.BENCH_KEEP) : undefined;
-const KEPT_SCHEMA = 'openmumble_bench_kept';
+const KEPT_SCHEMA = process.env.BENCH_KEEP_SCHEMA || 'openmumble_bench_kept';
 interface KeptSeed {
   customers: number;
+  /** Seeds from before the inbox's history have none: not reused. */
+  messages?: number;
   now: string;
   databases: string[];
 }
 const kept: KeptSeed | undefined = KEEP && existsSync(join(KEEP, 'seed.json')) ? JSON.parse(readFileSync(join(KEEP, 'seed.json'), 'utf8')) : undefined;
-const reusable = kept?.customers === CUSTOMERS ? kept : undefined;
+const reusable = kept?.customers === CUSTOMERS && kept.messages === MESSAGES ? kept : undefined;
 
 const seedOptions: SeedOptions = {
   ...DEFAULT_SEED,
@@ -51,10 +70,22 @@ const seedOptions: SeedOptions = {
   conversations: Math.min(DEFAULT_SEED.conversations, Math.max(1, Math.floor(CUSTOMERS / 100))),
   // The messaging bucket is 5/s, 100/min per key: enough keys that rotating them never meets it.
   apiKeys: 2_000,
+  // The inbox's history (issue 18): BENCH_MESSAGES messages, one conversation of 10,000 per 100,000 of them.
+  ...DEFAULT_INBOX_SEED,
+  messages: MESSAGES,
+  longConversations: Math.max(1, Math.min(DEFAULT_INBOX_SEED.longConversations, Math.floor(MESSAGES / (10 * LONG_CONVERSATION)))),
   now: reusable ? new Date(reusable.now) : new Date(),
 };
 const data = seededData(seedOptions);
 const conversationCustomers = data.conversationCustomers();
+/** The signed-in people of the inbox scenarios: seeded agents 0…INBOX_CONNECTIONS-1 (their session cookies, per database). */
+const inboxAgents = Array.from({ length: Math.min(INBOX_CONNECTIONS, seedOptions.agents ?? 0) }, (_, n) => n);
+let sessionCookies: string[] = [];
+/** Each long conversation with the signed-in agents who may see it. */
+const longConversations = data
+  .longConversationCustomers()
+  .map((index) => ({ id: data.customerRow(index).id as string, viewers: inboxAgents.filter((agent) => data.agentSees(agent, index)) }))
+  .filter((conversation) => conversation.viewers.length > 0);
 const pick = <T>(items: readonly T[]): T => items[randomInt(items.length)];
 const runId = Date.now().toString(36);
 
@@ -65,6 +96,10 @@ interface Scenario {
   name: string;
   describe: string;
   request: (shape: RequestShape) => RequestShape;
+  /** autocannon connections when not CONNECTIONS. */
+  connections?: number;
+  /** Requests per second per connection: paced, as people are, instead of back-to-back. */
+  connectionRate?: number;
 }
 
 const json = (shape: RequestShape, path: string, body: unknown, key = benchApiKey(0)): RequestShape => ({
@@ -84,6 +119,24 @@ let created = randomInt(50_000_000);
 let edited = 0;
 let sent = 0;
 let delivered = 0;
+let listed = 0;
+let opened = 0;
+
+/** An /app/api GET as the web inbox sends it: the session cookie of a signed-in person. */
+const asPerson = (shape: RequestShape, path: string, agent: number): RequestShape => ({
+  ...shape,
+  method: 'GET',
+  path,
+  headers: { ...shape.headers, accept: 'application/json', cookie: sessionCookies[agent] },
+});
+
+/** A long conversation and one of the signed-in agents who may see it, in turn. */
+function nextLongConversation(): { id: string; agent: number } {
+  const conversation = longConversations[opened % longConversations.length];
+  const agent = conversation.viewers[Math.floor(opened / longConversations.length) % conversation.viewers.length];
+  opened++;
+  return { id: encodeURIComponent(conversation.id), agent };
+}
 
 function webhookBody(n: number): string {
   const from = seededPhone(pick(conversationCustomers));
@@ -189,6 +242,43 @@ const allScenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'inbox-list',
+    describe: `GET /app/api/conversations?tab=all&limit=50 (the web inbox's list), each request as one of ${inboxAgents.length} signed-in agents in turn, ${INBOX_CONNECTIONS} connections`,
+    connections: INBOX_CONNECTIONS,
+    request: (shape) => asPerson(shape, '/app/api/conversations?tab=all&limit=50', inboxAgents[listed++ % inboxAgents.length]),
+  },
+  {
+    name: 'inbox-list-paced',
+    describe: `the same list, ${INBOX_CONNECTIONS} people each loading it twice a second (${2 * INBOX_CONNECTIONS} req/s in all, not back-to-back)`,
+    connections: INBOX_CONNECTIONS,
+    connectionRate: 2,
+    request: (shape) => asPerson(shape, '/app/api/conversations?tab=all&limit=50', inboxAgents[listed++ % inboxAgents.length]),
+  },
+  {
+    name: 'inbox-counts',
+    describe: `GET /app/api/conversations/counts (what the web inbox asks beside each list), as one of ${inboxAgents.length} signed-in agents in turn, ${INBOX_CONNECTIONS} connections`,
+    connections: INBOX_CONNECTIONS,
+    request: (shape) => asPerson(shape, '/app/api/conversations/counts', inboxAgents[listed++ % inboxAgents.length]),
+  },
+  {
+    name: 'inbox-open-conversation',
+    describe: `GET /app/api/conversations/<id>/timeline?limit=50 (the first page the web inbox opens) of one of the ${longConversations.length} conversations of ${LONG_CONVERSATION.toLocaleString('en')} messages, as a signed-in agent who sees it, ${INBOX_CONNECTIONS} connections`,
+    connections: INBOX_CONNECTIONS,
+    request: (shape) => {
+      const { id, agent } = nextLongConversation();
+      return asPerson(shape, `/app/api/conversations/${id}/timeline?limit=50`, agent);
+    },
+  },
+  {
+    name: 'inbox-conversation',
+    describe: `GET /app/api/conversations/<id> (the header and side panel the web inbox reads beside the first page) of a conversation of ${LONG_CONVERSATION.toLocaleString('en')} messages, ${INBOX_CONNECTIONS} connections`,
+    connections: INBOX_CONNECTIONS,
+    request: (shape) => {
+      const { id, agent } = nextLongConversation();
+      return asPerson(shape, `/app/api/conversations/${id}`, agent);
+    },
+  },
 ];
 const scenarios = allScenarios.filter((scenario) => !ONLY_SCENARIOS || ONLY_SCENARIOS.includes(scenario.name));
 
@@ -211,8 +301,13 @@ async function settle(server: StartedProcess): Promise<void> {
   }
 }
 
-async function measure(server: StartedProcess, request?: (shape: RequestShape) => RequestShape): Promise<LoadResult & { cpu_ms_per_request: number }> {
-  const load = (duration: number) => runLoad({ url: server.url, connections: CONNECTIONS, duration, request });
+async function measure(
+  server: StartedProcess,
+  request?: (shape: RequestShape) => RequestShape,
+  connections = CONNECTIONS,
+  connectionRate?: number,
+): Promise<LoadResult & { cpu_ms_per_request: number }> {
+  const load = (duration: number) => runLoad({ url: server.url, connections, duration, request, connectionRate });
   await settle(server);
   await load(WARMUP);
   await settle(server);
@@ -220,6 +315,34 @@ async function measure(server: StartedProcess, request?: (shape: RequestShape) =
   const result = await load(DURATION);
   const cpu = cpuMs(server.pid) - before;
   return { ...result, cpu_ms_per_request: result.requests > 0 ? +(cpu / result.requests).toFixed(3) : 0 };
+}
+
+/** Jobs due and waiting for a worker, as the server's /metrics reports them. */
+async function jobsQueued(server: StartedProcess): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^openmumble_jobs_queued (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+/**
+ * The issue's check that the jobs worker keeps up: the same deliveries, paced at `rate` a second (half
+ * what the saturating run reached), and the jobs waiting when the measured run begins and ends. A
+ * worker that falls behind shows a backlog that grows for as long as the load lasts.
+ */
+async function measureBacklog(server: StartedProcess, scenario: Scenario, rate: number) {
+  const connectionRate = Math.max(1, Math.round(rate / CONNECTIONS));
+  const load = (duration: number) => runLoad({ url: server.url, connections: CONNECTIONS, duration, request: scenario.request, connectionRate });
+  await settle(server);
+  await load(WARMUP);
+  const before = await jobsQueued(server);
+  const cpu = cpuMs(server.pid);
+  const result = await load(DURATION);
+  const after = await jobsQueued(server);
+  return {
+    ...result,
+    cpu_ms_per_request: result.requests > 0 ? +((cpuMs(server.pid) - cpu) / result.requests).toFixed(3) : 0,
+    describe: `${scenario.describe}, paced at half the rate the saturating run reached (${connectionRate * CONNECTIONS}/s asked)`,
+    jobs_queued: { before, after },
+  };
 }
 
 /**
@@ -264,6 +387,23 @@ async function verifySeed(server: StartedProcess): Promise<number> {
   return indexes.length;
 }
 
+/** Signs the inbox scenarios' agents in through the API (POST /app/api/session), as the web inbox does; their session cookies. */
+async function signIn(server: StartedProcess): Promise<string[]> {
+  return Promise.all(
+    inboxAgents.map(async (agent) => {
+      const response = await fetch(`${server.url}/app/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-openmumble-csrf': '1' },
+        body: JSON.stringify({ email: benchPersonEmail(agent), password: BENCH_PASSWORD }),
+      });
+      if (!response.ok) throw new Error(`signing in ${benchPersonEmail(agent)}: ${response.status} ${await response.text()}`);
+      const cookie = response.headers.getSetCookie().find((line) => line.startsWith('om_session='));
+      if (!cookie) throw new Error(`signing in ${benchPersonEmail(agent)}: no session cookie`);
+      return cookie.split(';')[0];
+    }),
+  );
+}
+
 /** What `npm start` runs: node, the flags its script gives (a heap setting), and dist/src/main.js. */
 function serverCommand(): { command: string; args: string[] } {
   const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
@@ -301,6 +441,8 @@ async function benchDatabase(name: 'sqlite' | 'postgres', url: string, dir: stri
     DATABASE_POOL_SIZE: String(PG_POOL_SIZE),
     RATE_LIMIT_PER_KEY: '1000000000',
     RATE_LIMIT_PER_IP: '1000000000',
+    // The inbox scenarios sign their agents in from one address.
+    SIGN_IN_LIMIT_PER_IP: '1000000',
     WHATSAPP_APP_SECRET: APP_SECRET,
     MEDIA_DIR: join(dir, `media-${name}`),
     // The embedded default: in-process rate limits. Nothing from the caller's environment leaks in.
@@ -325,14 +467,23 @@ async function benchDatabase(name: 'sqlite' | 'postgres', url: string, dir: stri
   try {
     const verified = await verifySeed(server);
     console.log(`${name}: ${verified} seeded customers read back identically through get-customer`);
+    if (scenarios.some((scenario) => scenario.name.startsWith('inbox-'))) {
+      sessionCookies = await signIn(server);
+      console.log(`${name}: ${sessionCookies.length} agents signed in`);
+    }
     for (const scenario of scenarios) {
-      const result = await measure(server, scenario.request);
+      const result = await measure(server, scenario.request, scenario.connections, scenario.connectionRate);
       results[scenario.name] = { ...result, ratio_to_bare: ratio(result.requests_per_second, bare()), peak_rss_mb: peakRssMb(server.pid), describe: scenario.describe };
       const flag = result.non_2xx + result.errors > 0 ? `  (!) ${result.non_2xx} non-2xx, ${result.errors} errors (${result.timeouts} timeouts)` : '';
       console.log(
         `${name} ${scenario.name}: ${result.requests_per_second} req/s (${(results[scenario.name].ratio_to_bare * 100).toFixed(0)}% of bare), ` +
           `p50 ${result.latency_p50_ms} ms, p99 ${result.latency_p99_ms} ms, ${result.cpu_ms_per_request} ms CPU/request, peak RSS ${results[scenario.name].peak_rss_mb} MB${flag}`,
       );
+      if (scenario.name === 'whatsapp-webhook') {
+        const paced = await measureBacklog(server, scenario, result.requests_per_second / 2);
+        results['whatsapp-webhook-half-rate'] = { ...paced, ratio_to_bare: ratio(paced.requests_per_second, bare()), peak_rss_mb: peakRssMb(server.pid) };
+        console.log(`${name} whatsapp-webhook at half that rate: ${paced.requests_per_second} req/s, jobs waiting ${paced.jobs_queued.before} → ${paced.jobs_queued.after}`);
+      }
     }
     peakRss = peakRssMb(server.pid);
   } finally {
@@ -411,13 +562,13 @@ async function main(): Promise<void> {
 
     const toSeed = targets.filter((target) => !reuse(target.name));
     if (toSeed.length < targets.length) console.log(`reusing the seeded ${targets.filter((t) => reuse(t.name)).map((t) => t.name).join(' and ')} in ${KEEP}`);
-    if (toSeed.length > 0) console.log(`seeding ${CUSTOMERS.toLocaleString('en')} customers into ${toSeed.map((t) => t.name).join(' and ')} (in parallel)`);
+    if (toSeed.length > 0) console.log(`seeding ${CUSTOMERS.toLocaleString('en')} customers and ${MESSAGES.toLocaleString('en')} messages into ${toSeed.map((t) => t.name).join(' and ')} (in parallel)`);
     const seeds = await Promise.all(toSeed.map((target) => seedInChild(target.url, target.name)));
     const seedResults = Object.fromEntries(toSeed.map((target, n) => [target.name, { seconds: +seeds[n].seconds.toFixed(1), rows: seeds[n].rows }]));
     for (const [name, result] of Object.entries(seedResults)) console.log(`${name}: seeded in ${result.seconds} s`, result.rows);
     if (KEEP) {
       const databases = [...new Set([...(reusable?.databases ?? []), ...targets.map((t) => t.name)])];
-      writeFileSync(join(KEEP, 'seed.json'), JSON.stringify({ customers: CUSTOMERS, now: seedOptions.now.toISOString(), databases }));
+      writeFileSync(join(KEEP, 'seed.json'), JSON.stringify({ customers: CUSTOMERS, messages: MESSAGES, now: seedOptions.now.toISOString(), databases, schema: KEPT_SCHEMA }));
     }
 
     const bareRuns: LoadResult[] = [await measureBare()];
@@ -437,7 +588,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
-      settings: { duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, customers: CUSTOMERS, pg_pool_size: PG_POOL_SIZE, log_level: process.env.BENCH_LOG_LEVEL || 'info (default)', server_command: ['node', ...serverCommand().args].join(' ') },
+      settings: { duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, inbox_connections: INBOX_CONNECTIONS, customers: CUSTOMERS, messages: MESSAGES, pg_pool_size: PG_POOL_SIZE, log_level: process.env.BENCH_LOG_LEVEL || 'info (default)', server_command: ['node', ...serverCommand().args].join(' ') },
       seed: seedResults,
       bare: { requests_per_second: Math.round(bare()), runs: bareRuns },
       databases,

@@ -1,10 +1,11 @@
 // Bulk seeding for benchmarks: an account with N customers (1,000,000 by default), labels, API keys
-// and a conversation history for some customers, written in batched multi-row inserts inside
+// and a conversation history for some customers (with `messages`: the inbox's history of 10M
+// messages, people in teams, assignments and read marks), written in batched multi-row inserts inside
 // transactions straight through the driver. The rows are the ones the service writes (same
 // columns, valid phones, the country libphonenumber gives, JSON custom fields and attribution, the
 // custom-field and customer counts that add-new-customer keeps), so the server reads them like its own.
 //
-//   npx tsx bench/seed.ts sqlite:/tmp/bench.db [customers]
+//   npx tsx bench/seed.ts sqlite:/tmp/bench.db [customers] [messages]
 //   npx tsx bench/seed.ts 'postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dbench' [customers]
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { migrateToLatest } from '../src/db/database.js';
 import type { DB } from '../src/db/tables.js';
 import { countryOfPhone, isValidPhone } from '../src/phone.js';
 import { hashApiKey } from '../src/modules/accounts/accounts.service.js';
+import { hashPassword } from '../src/modules/people/passwords.js';
 import { SANDBOX_PHONE_NUMBER } from '../src/channels/sandbox/sandbox-channel.js';
 import type { CustomerRecord } from '../src/modules/customers/customers.schema.js';
 
@@ -32,6 +34,18 @@ export interface SeedOptions {
   apiKeys: number;
   /** The seed's "now": created_at times lie in the year before it, messages in the hours before it. */
   now: Date;
+  /**
+   * All messages of the account (the inbox's history). Unset: only the `conversations`, of
+   * `messagesPerConversation` messages each. Set: one customer in four has a history, of a long-tailed
+   * length (the open-window conversations at least `messagesPerConversation`, `longConversations` of
+   * LONG_CONVERSATION messages), the counts summing to this.
+   */
+  messages?: number;
+  /** Conversations of exactly LONG_CONVERSATION messages (with `messages`). */
+  longConversations?: number;
+  /** People who sign in to the inbox: agents (role agent) in `teams` teams, and one admin. */
+  agents?: number;
+  teams?: number;
 }
 
 export const DEFAULT_SEED: SeedOptions = {
@@ -41,6 +55,15 @@ export const DEFAULT_SEED: SeedOptions = {
   apiKeys: 1_000,
   now: new Date(),
 };
+
+/** The inbox's seed (issue 18): 10M messages over 1M customers, 50 agents in 5 teams. */
+export const DEFAULT_INBOX_SEED = { messages: 10_000_000, longConversations: 100, agents: 50, teams: 5 } as const;
+/** A long conversation's messages: the inbox must open one of these fast. */
+export const LONG_CONVERSATION = 10_000;
+/** The password of every seeded person. */
+export const BENCH_PASSWORD = 'openmumble-bench-password';
+/** A seeded person's email: agents 0…n-1, the admin is `admin`. */
+export const benchPersonEmail = (agent: number | 'admin') => (agent === 'admin' ? 'admin@bench.example' : `agent${agent}@bench.example`);
 
 export interface SeedResult {
   options: SeedOptions;
@@ -126,9 +149,42 @@ function labelsOf(index: number): number[] {
   return index % 10 === 0 ? [index % LABEL_NAMES.length, (index + 1) % LABEL_NAMES.length] : [index % LABEL_NAMES.length];
 }
 
-interface Timeline {
-  createdAt: string;
-  conversation?: { firstMessageMs: number; lastInboundAt: string; lastInteractionAt: string };
+/** A uniform number in [0, 1) from (kind, index): a 32-bit integer hash, the same in every run. */
+function unit(kind: number, index: number): number {
+  let h = (Math.imul(index, 0x9e3779b1) + Math.imul(kind + 1, 0x7f4a7c15)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4_294_967_296;
+}
+
+/** With `messages`: the share of customers with a history (most have none), and the tail's shape (Pareto). */
+const ACTIVE_SHARE = 0.25;
+const TAIL_ALPHA = 1.1;
+/** The longest conversation of the tail (the long ones are LONG_CONVERSATION). */
+const TAIL_MAX = LONG_CONVERSATION / 2;
+const OTHER_STATUSES = ['closed', 'closed', 'solved', 'open', 'waiting', 'pending_customer'] as const;
+const INBOUND_TEXTS = ['Hi, is my order {n} on its way?', 'Can I change the delivery address?', 'Thanks, that helps', 'Do you have it in blue?', 'What time do you open tomorrow?', 'I paid for invoice {n} yesterday'];
+const OUTBOUND_TEXTS = ['Thanks for writing! Let me check order {n}', 'Sure, send me the new address', 'You are welcome', 'Yes, in blue and black', 'We open at 9:00', 'Received, thank you'];
+
+/** A customer's messages: `count` of them, the last at `lastMs`, `gapMs` apart; alternating, the last one from the customer. */
+export interface History {
+  count: number;
+  lastMs: number;
+  gapMs: number;
+}
+
+/** Who a customer is assigned to: an agent's number (and their team), a team's number alone, or nobody. */
+export interface Assignment {
+  agent: number | null;
+  team: number | null;
+}
+
+export interface SeededPerson {
+  id: string;
+  name: string;
+  email: string;
+  role: 'admin' | 'agent';
+  team: number | null;
 }
 
 export interface SeededData {
@@ -136,6 +192,20 @@ export interface SeededData {
   /** Indexes of the customers with a conversation (their window is open at `now`). */
   conversationCustomers(): number[];
   isConversationCustomer(index: number): boolean;
+  /** Indexes of the customers with LONG_CONVERSATION messages. */
+  longConversationCustomers(): number[];
+  /** The customer's messages, if they have any. */
+  historyOf(index: number): History | undefined;
+  assignmentOf(index: number): Assignment;
+  /** The person's read mark, as a position in the customer's messages (0 = the first), if they have one. */
+  readPositionOf(index: number): number | undefined;
+  /** A message of the customer's history (position 0 = the first), without id and wa id. */
+  messageAt(index: number, position: number, history: History): Row;
+  people(): SeededPerson[];
+  agentId(agent: number): string;
+  teamId(team: number): string;
+  /** Whether seeded agent `agent` may see customer `index` (src/modules/inbox/visibility.ts). */
+  agentSees(agent: number, index: number): boolean;
   customerRow(index: number): Record<string, unknown>;
   /** What get-customer answers for a seeded customer (as long as no load has changed it). */
   expectedRecord(index: number): CustomerRecord;
@@ -147,21 +217,100 @@ export function seededData(options: SeedOptions): SeededData {
   const step = (364 * DAY_MS) / Math.max(1, options.customers);
   const every = options.conversations > 0 ? Math.max(1, Math.floor(options.customers / options.conversations)) : Infinity;
   const isConversationCustomer = (index: number) => index % every === 0 && index / every < options.conversations;
-  // A conversation: messagesPerConversation messages over the last ~20 hours, alternating, ending with the customer's.
-  const spacing = Math.floor((20 * 3_600_000) / Math.max(1, options.messagesPerConversation));
-  const timeline = (index: number): Timeline => {
-    const createdAt = new Date(Math.floor(start + index * step)).toISOString();
-    if (!isConversationCustomer(index)) return { createdAt };
-    const firstMessageMs = nowMs - 20 * 3_600_000 - (index % 600) * 1000;
-    const last = firstMessageMs + (options.messagesPerConversation - 1) * spacing;
-    const iso = new Date(last).toISOString();
-    return { createdAt, conversation: { firstMessageMs, lastInboundAt: iso, lastInteractionAt: iso } };
+  const history = options.messages !== undefined;
+  const longCount = history && every >= 2 && Number.isFinite(every) ? (options.longConversations ?? 0) : 0;
+  const isLongConversation = (index: number) => longCount > 0 && index % every === Math.floor(every / 2) && Math.floor(index / every) < longCount;
+  const agents = options.agents ?? 0;
+  const teams = options.teams ?? 0;
+  const perConversation = Math.max(1, options.messagesPerConversation);
+  // An open-window conversation: its last messagesPerConversation messages over ~20 hours, ending with the customer's.
+  const spacing = Math.floor((20 * 3_600_000) / perConversation);
+  const createdMsOf = (index: number) => Math.floor(start + index * step);
+
+  let counts: Int32Array | undefined;
+  /** Every customer's message count: a pass over all customers, once. */
+  const countsOf = (): Int32Array => {
+    if (counts) return counts;
+    counts = new Int32Array(options.customers);
+    const tail: number[] = [];
+    let fixed = 0;
+    for (let index = 0; index < options.customers; index++) {
+      if (isLongConversation(index)) counts[index] = LONG_CONVERSATION;
+      else if (isConversationCustomer(index)) counts[index] = perConversation;
+      else if (history && unit(3, index) < ACTIVE_SHARE) counts[index] = 1;
+      else continue;
+      fixed += counts[index];
+      if (!isLongConversation(index)) tail.push(index);
+    }
+    const rest = (options.messages ?? 0) - fixed;
+    if (!history || rest <= 0 || tail.length === 0) return counts;
+    // The rest over the tail in proportion to Pareto weights, capped so no tail conversation passes TAIL_MAX;
+    // rounded cumulatively, so the counts add up to `messages` exactly.
+    const weights = tail.map((index) => Math.pow(1 - unit(4, index), -1 / TAIL_ALPHA) - 1);
+    let cap = Infinity;
+    let scale = 0;
+    for (let round = 0; round < 40; round++) {
+      const sum = weights.reduce((total, weight) => total + Math.min(weight, cap), 0);
+      scale = rest / sum;
+      const next = TAIL_MAX / scale;
+      if (next >= cap * 0.999) break;
+      cap = next;
+    }
+    let running = 0;
+    let given = 0;
+    tail.forEach((index, n) => {
+      running += Math.min(weights[n], cap) * scale;
+      const upTo = n === tail.length - 1 ? rest : Math.min(rest, Math.round(running));
+      counts![index] += upTo - given;
+      given = upTo;
+    });
+    return counts;
   };
+
+  const historyOf = (index: number): History | undefined => {
+    const count = index < options.customers ? countsOf()[index] : 0;
+    if (!count) return undefined;
+    const createdMs = createdMsOf(index);
+    const roomFor = (lastMs: number, most: number) => Math.max(1, Math.min(most, Math.floor((lastMs - createdMs - 60_000) / Math.max(1, count - 1))));
+    if (isConversationCustomer(index)) {
+      const lastMs = nowMs - 20 * 3_600_000 - (index % 600) * 1000 + (perConversation - 1) * spacing;
+      return { count, lastMs, gapMs: count <= perConversation ? spacing : roomFor(lastMs, 30 * 60_000) };
+    }
+    if (isLongConversation(index)) {
+      // Busy chats, active in the last week.
+      const lastMs = nowMs - 60_000 - Math.floor(unit(5, index) * 7 * DAY_MS);
+      return { count, lastMs, gapMs: roomFor(lastMs, 10 * 60_000) };
+    }
+    // Any time since the customer came, more of them lately.
+    const u = unit(5, index);
+    const lastMs = createdMs + 60_000 + Math.floor((1 - u * u) * (nowMs - createdMs - 120_000));
+    return { count, lastMs, gapMs: roomFor(lastMs, Math.floor(45 * 60_000 * (0.2 + unit(6, index)))) };
+  };
+
+  const assignmentOf = (index: number): Assignment => {
+    if (agents === 0 || !historyOf(index)) return { agent: null, team: null };
+    const u = unit(8, index);
+    if (u < 0.5) {
+      const agent = Math.floor(unit(9, index) * agents);
+      return { agent, team: teams > 0 ? agent % teams : null };
+    }
+    if (u < 0.7 && teams > 0) return { agent: null, team: Math.floor(unit(9, index) * teams) };
+    return { agent: null, team: null };
+  };
+
+  const agentId = (agent: number) => seededId(3, agent);
+  /** messageAt's customer (a history is written message by message). */
+  const current: { index: number; id: string; agent: number | null } = { index: -1, id: '', agent: null };
+  const teamId = (team: number) => seededId(4, team);
 
   const fields = (index: number) => {
     const first = FIRST_NAMES[index % FIRST_NAMES.length];
     const last = LAST_NAMES[Math.floor(index / FIRST_NAMES.length) % LAST_NAMES.length];
-    const { createdAt, conversation } = timeline(index);
+    const createdAt = new Date(createdMsOf(index)).toISOString();
+    const messages = historyOf(index);
+    const lastAt = messages && new Date(messages.lastMs).toISOString();
+    const assignment = assignmentOf(index);
+    const status = !messages ? 'new' : isConversationCustomer(index) || isLongConversation(index) ? 'open' : OTHER_STATUSES[Math.floor(unit(7, index) * OTHER_STATUSES.length)];
     return {
       id: seededId(1, index),
       phone: seededPhone(index),
@@ -169,9 +318,12 @@ export function seededData(options: SeedOptions): SeededData {
       email: index % 3 === 2 ? null : `${first.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase()}.${index}@example.com`,
       source: SOURCES[index % SOURCES.length],
       country: seededCountry(index),
-      conversation_status: conversation ? 'open' : 'new',
-      last_interaction_at: conversation?.lastInteractionAt ?? null,
-      last_inbound_at: conversation?.lastInboundAt ?? null,
+      conversation_status: status,
+      last_interaction_at: lastAt ?? null,
+      // Every history ends with the customer's message.
+      last_inbound_at: lastAt ?? null,
+      agent_id: assignment.agent === null ? null : agentId(assignment.agent),
+      team_id: assignment.team === null ? null : teamId(assignment.team),
       bot: index % 10 === 3 ? 'AI' : null,
       custom_fields: customFieldsOf(index),
       attribution: attributionOf(index),
@@ -183,6 +335,56 @@ export function seededData(options: SeedOptions): SeededData {
     options,
     isConversationCustomer,
     conversationCustomers: () => Array.from({ length: Math.min(options.conversations, options.customers) }, (_, n) => n * every).filter((i) => i < options.customers),
+    longConversationCustomers: () =>
+      Array.from({ length: longCount }, (_, n) => n * every + Math.floor(every / 2)).filter((i) => i < options.customers && isLongConversation(i)),
+    historyOf,
+    assignmentOf,
+    readPositionOf: (index) => {
+      const messages = historyOf(index);
+      if (!messages || assignmentOf(index).agent === null) return undefined;
+      // The assigned agent has read all, or all but the last few.
+      return Math.max(0, messages.count - 1 - Math.floor(unit(10, index) * 4));
+    },
+    messageAt: (index, position, messages) => {
+      const inbound = (messages.count - 1 - position) % 2 === 0;
+      const at = new Date(messages.lastMs - (messages.count - 1 - position) * messages.gapMs).toISOString();
+      if (current.index !== index) Object.assign(current, { index, id: seededId(1, index), agent: assignmentOf(index).agent });
+      const { agent } = current;
+      const texts = inbound ? INBOUND_TEXTS : OUTBOUND_TEXTS;
+      return {
+        account_id: BENCH_ACCOUNT_ID,
+        customer_id: current.id,
+        direction: inbound ? 'inbound' : 'outbound',
+        type: 'text',
+        text: texts[(index + position) % texts.length].replace('{n}', String(1000 + (index % 9000))),
+        media_url: null,
+        media_key: null,
+        media_mime_type: null,
+        media_filename: null,
+        template_id: null,
+        // Outbound: sent by the assigned agent from the inbox, else through the Mumble API.
+        sender_type: inbound ? null : agent === null ? 'api' : 'agent',
+        sender_agent_id: inbound || agent === null ? null : agentId(agent),
+        business_phone: SANDBOX_PHONE_NUMBER,
+        status: inbound ? 'received' : 'read',
+        error_code: null,
+        error_title: null,
+        created_at: at,
+        updated_at: at,
+      };
+    },
+    people: () => [
+      ...Array.from({ length: agents }, (_, n): SeededPerson => ({ id: agentId(n), name: `Agent ${n}`, email: benchPersonEmail(n), role: 'agent', team: teams > 0 ? n % teams : null })),
+      ...(agents > 0 ? [{ id: agentId(agents), name: 'Admin', email: benchPersonEmail('admin'), role: 'admin' as const, team: null }] : []),
+    ],
+    agentId,
+    teamId,
+    agentSees: (agent, index) => {
+      const assignment = assignmentOf(index);
+      if (assignment.agent === agent) return true;
+      if (assignment.team !== null && teams > 0 && assignment.team === agent % teams) return true;
+      return assignment.agent === null && assignment.team === null;
+    },
     customerRow: (index) => {
       const f = fields(index);
       return {
@@ -196,8 +398,8 @@ export function seededData(options: SeedOptions): SeededData {
         conversation_status: f.conversation_status,
         last_interaction_at: f.last_interaction_at,
         last_inbound_at: f.last_inbound_at,
-        agent_id: null,
-        team_id: null,
+        agent_id: f.agent_id,
+        team_id: f.team_id,
         bot: f.bot,
         bot_paused_at: null,
         bot_paused_by: null,
@@ -222,8 +424,8 @@ export function seededData(options: SeedOptions): SeededData {
         custom_fields: f.custom_fields,
         attribution: f.attribution,
         labels: labelsOf(index).map((n) => LABEL_NAMES[n]).sort(),
-        agent_id: null,
-        team_id: null,
+        agent_id: f.agent_id,
+        team_id: f.team_id,
         bot: f.bot,
         created_at: f.created_at.slice(0, 19),
       };
@@ -241,6 +443,15 @@ interface BulkWriter {
   /** Inserts rows (all with the same columns) in multi-row statements. */
   insert(table: string, columns: string[], rows: Row[]): Promise<void>;
   transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * A bulk load of `table` without its secondary indexes, constraints and triggers: dropped before,
+   * made again after (as the migrations made them), the full-text index rebuilt from the rows (what
+   * the triggers would have written). Creating an index over 10M rows sorts once; keeping it up row
+   * by row is several times slower.
+   */
+  withoutIndexes(table: string, work: () => Promise<void>): Promise<void>;
+  /** After rows with explicit ids: the id sequence continues after them. */
+  continueIds(table: string): Promise<void>;
   /** After the load: planner statistics where the database keeps them up by itself. */
   finish(): Promise<void>;
   close(): Promise<void>;
@@ -257,7 +468,8 @@ function sqliteWriter(path: string): BulkWriter {
   connection.pragma('synchronous = OFF');
   // The rows reference each other correctly by construction (the bench test checks a sample).
   connection.pragma('foreign_keys = OFF');
-  connection.pragma('cache_size = -262144');
+  // 2 GB: the messages' unique (account, WhatsApp id) index takes random inserts while 10M rows go in.
+  connection.pragma('cache_size = -2097152');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
   const statements = new Map<string, SQLite.Statement>();
   const ROWS_PER_STATEMENT = 200;
@@ -292,6 +504,19 @@ function sqliteWriter(path: string): BulkWriter {
         throw error;
       }
     },
+    async withoutIndexes(table, work) {
+      const saved = connection
+        .prepare(`select type, name, sql from sqlite_master where tbl_name = ? and type in ('index', 'trigger') and sql is not null`)
+        .all(table) as Array<{ type: 'index' | 'trigger'; name: string; sql: string }>;
+      const fullText = (connection.prepare(`select name from sqlite_master where type = 'table' and sql like ?`).all(`%content='${table}'%`) as Array<{ name: string }>).map((row) => row.name);
+      for (const item of saved) connection.exec(`drop ${item.type} ${item.name}`);
+      await work();
+      for (const item of saved.filter((item) => item.type === 'index')) connection.exec(item.sql);
+      for (const name of fullText) connection.exec(`insert into ${name}(${name}) values ('rebuild')`);
+      for (const item of saved.filter((item) => item.type === 'trigger')) connection.exec(item.sql);
+    },
+    // INTEGER PRIMARY KEY AUTOINCREMENT keeps the largest id ever inserted, explicit ones too.
+    async continueIds() {},
     async finish() {
       connection.pragma('journal_mode = WAL');
     },
@@ -300,7 +525,9 @@ function sqliteWriter(path: string): BulkWriter {
 }
 
 /** Column types for PostgreSQL's unnest(): everything is text but these. */
-const INTEGER_COLUMNS = new Set(['customers_count', 'error_code', 'messaging_enabled']);
+const INTEGER_COLUMNS = new Set(['customers_count', 'error_code', 'messaging_enabled', 'failed_sign_ins']);
+const BIGINT_COLUMNS = new Set(['messages.id', 'conversation_reads.last_read_message_id']);
+const columnType = (table: string, column: string) => (BIGINT_COLUMNS.has(`${table}.${column}`) ? 'bigint' : INTEGER_COLUMNS.has(column) ? 'integer' : 'text');
 
 /** PostgreSQL: `insert … select * from unnest($1::text[], …)`, one array per column, thousands of rows a statement. */
 function postgresWriter(url: string): BulkWriter {
@@ -316,7 +543,7 @@ function postgresWriter(url: string): BulkWriter {
   return {
     db,
     async insert(table, columns, rows) {
-      const casts = columns.map((column, n) => `$${n + 1}::${INTEGER_COLUMNS.has(column) ? 'integer' : 'text'}[]`).join(', ');
+      const casts = columns.map((column, n) => `$${n + 1}::${columnType(table, column)}[]`).join(', ');
       const text = `insert into ${table} (${columns.join(', ')}) select * from unnest(${casts})`;
       for (let offset = 0; offset < rows.length; offset += ROWS_PER_STATEMENT) {
         const chunk = rows.slice(offset, offset + ROWS_PER_STATEMENT);
@@ -338,10 +565,34 @@ function postgresWriter(url: string): BulkWriter {
         client = undefined;
       }
     },
+    async withoutIndexes(table, work) {
+      const constraints = (await query(`select conname, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = $1::regclass and contype in ('u', 'f')`, [table])).rows as Array<{ conname: string; def: string }>;
+      const indexes = (
+        await query(
+          `select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename = $1 and indexname not in (select conname from pg_constraint where conrelid = $1::regclass)`,
+          [table],
+        )
+      ).rows as Array<{ indexname: string; indexdef: string }>;
+      for (const constraint of constraints) await query(`alter table ${table} drop constraint ${constraint.conname}`);
+      for (const index of indexes) await query(`drop index ${index.indexname}`);
+      await work();
+      client = await pool.connect();
+      try {
+        await client.query(`set maintenance_work_mem = '1GB'`);
+        for (const index of indexes) await client.query(index.indexdef);
+        for (const constraint of constraints) await client.query(`alter table ${table} add constraint ${constraint.conname} ${constraint.def}`);
+      } finally {
+        client.release();
+        client = undefined;
+      }
+    },
+    async continueIds(table) {
+      await query(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`);
+    },
     async finish() {
       // A database that grew by itself has been vacuumed and analysed by autovacuum (statistics, and
       // the visibility map that index-only scans need); a bulk load has not been yet.
-      for (const table of ['customers', 'messages', 'customer_labels', 'labels', 'api_keys', 'custom_field_names']) await query(`vacuum analyze ${table}`);
+      for (const table of ['customers', 'messages', 'customer_labels', 'labels', 'api_keys', 'custom_field_names', 'agents', 'teams', 'team_members', 'conversation_reads']) await query(`vacuum analyze ${table}`);
     },
     close: () => db.destroy(),
   };
@@ -358,9 +609,26 @@ const CUSTOMER_COLUMNS = [
   'agent_id', 'team_id', 'bot', 'custom_fields', 'attribution', 'created_at', 'updated_at',
 ];
 const MESSAGE_COLUMNS = [
-  'account_id', 'customer_id', 'message_wa_id', 'direction', 'type', 'text', 'media_url', 'media_key', 'media_mime_type', 'media_filename',
-  'template_id', 'business_phone', 'status', 'error_code', 'error_title', 'created_at', 'updated_at',
+  'id', 'account_id', 'customer_id', 'message_wa_id', 'direction', 'type', 'text', 'media_url', 'media_key', 'media_mime_type', 'media_filename',
+  'template_id', 'sender_type', 'sender_agent_id', 'business_phone', 'status', 'error_code', 'error_title', 'created_at', 'updated_at',
 ];
+const AGENT_COLUMNS = ['id', 'account_id', 'name', 'email', 'email_normalized', 'role', 'password_hash', 'disabled_at', 'failed_sign_ins', 'last_failed_sign_in_at', 'created_at'];
+
+/** WhatsApp message ids: `wamid.` and 32 random base64url characters, from a pool of random bytes. */
+function waIds(): () => string {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  let issued = 0;
+  return () => {
+    if (offset + 24 > pool.length) {
+      pool = randomBytes(24 * 8192);
+      offset = 0;
+    }
+    offset += 24;
+    pool.writeUIntBE(++issued, offset - 24, 6);
+    return `wamid.${pool.toString('base64url', offset - 24, offset)}`;
+  };
+}
 /** Rows per transaction: big enough to amortise the commit, small enough to keep memory flat. */
 const BATCH = 50_000;
 
@@ -410,6 +678,37 @@ export async function seed(url: string, overrides: Partial<SeedOptions> = {}, lo
       count('labels', LABEL_NAMES.length);
     });
 
+    // People before customers: customers reference their agent and team.
+    const people = data.people();
+    if (people.length > 0) {
+      const passwordHash = await hashPassword(BENCH_PASSWORD);
+      const teams = Array.from({ length: options.teams ?? 0 }, (_, n) => ({ id: data.teamId(n), account_id: BENCH_ACCOUNT_ID, name: `Team ${n}`, created_at: createdAt }));
+      const agents = people.map((person) => ({
+        id: person.id,
+        account_id: BENCH_ACCOUNT_ID,
+        name: person.name,
+        email: person.email,
+        email_normalized: person.email,
+        role: person.role,
+        password_hash: passwordHash,
+        disabled_at: null,
+        failed_sign_ins: 0,
+        last_failed_sign_in_at: null,
+        created_at: createdAt,
+      }));
+      const members = people
+        .filter((person) => person.team !== null)
+        .map((person) => ({ team_id: data.teamId(person.team!), agent_id: person.id, account_id: BENCH_ACCOUNT_ID, created_at: createdAt }));
+      await writer.transaction(async () => {
+        if (teams.length > 0) await writer.insert('teams', ['id', 'account_id', 'name', 'created_at'], teams);
+        await writer.insert('agents', AGENT_COLUMNS, agents);
+        if (members.length > 0) await writer.insert('team_members', ['team_id', 'agent_id', 'account_id', 'created_at'], members);
+      });
+      count('teams', teams.length);
+      count('agents', agents.length);
+      count('team_members', members.length);
+    }
+
     const fieldCounts = new Map<string, number>();
     for (let from = 0; from < options.customers; from += BATCH) {
       const to = Math.min(options.customers, from + BATCH);
@@ -439,44 +738,53 @@ export async function seed(url: string, overrides: Partial<SeedOptions> = {}, lo
     // The account's customer count, which add-new-customer and delete-customer keep (get-all-customers' total).
     await writer.db.updateTable('accounts').set({ customers_count: rows.customers ?? 0 }).where('id', '=', BENCH_ACCOUNT_ID).execute();
 
-    const conversationCustomers = data.conversationCustomers();
-    const perBatch = Math.max(1, Math.floor(BATCH / Math.max(1, options.messagesPerConversation)));
-    const spacing = Math.floor((20 * 3_600_000) / Math.max(1, options.messagesPerConversation));
-    for (let from = 0; from < conversationCustomers.length; from += perBatch) {
-      const messages: Row[] = [];
-      for (const index of conversationCustomers.slice(from, from + perBatch)) {
-        const customer = data.customerRow(index);
-        const lastInbound = Date.parse(customer.last_inbound_at as string);
-        const first = lastInbound - (options.messagesPerConversation - 1) * spacing;
-        for (let m = 0; m < options.messagesPerConversation; m++) {
-          // Alternating, the last one (m = count - 1) from the customer.
-          const inbound = (options.messagesPerConversation - 1 - m) % 2 === 0;
-          const at = new Date(first + m * spacing).toISOString();
-          messages.push({
-            account_id: BENCH_ACCOUNT_ID,
-            customer_id: customer.id,
-            message_wa_id: `wamid.${randomBytes(24).toString('base64url')}`,
-            direction: inbound ? 'inbound' : 'outbound',
-            type: 'text',
-            text: inbound ? `Hi, this is message ${m} about my order` : `Thanks for writing! Reply ${m}`,
-            media_url: null,
-            media_key: null,
-            media_mime_type: null,
-            media_filename: null,
-            template_id: null,
-            business_phone: SANDBOX_PHONE_NUMBER,
-            status: inbound ? 'received' : 'read',
-            error_code: null,
-            error_title: null,
-            created_at: at,
-            updated_at: at,
-          });
+    // Every customer's history, in customer order, ids given here (as the database would: they grow), so
+    // each person's read mark can name the message it stops at.
+    const reads: Row[] = [];
+    let conversations = 0;
+    await writer.withoutIndexes('messages', async () => {
+      const waId = waIds();
+      let nextId = 1;
+      let batch: Row[] = [];
+      let logged = 0;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const messages = batch;
+        batch = [];
+        await writer.transaction(() => writer.insert('messages', MESSAGE_COLUMNS, messages));
+        count('messages', messages.length);
+        if (rows.messages! - logged >= 1_000_000) {
+          logged = rows.messages!;
+          log(`seed: ${logged.toLocaleString('en')} messages`);
+        }
+      };
+      for (let index = 0; index < options.customers; index++) {
+        const history = data.historyOf(index);
+        if (!history) continue;
+        conversations++;
+        const firstId = nextId;
+        for (let position = 0; position < history.count; position++) {
+          const message = data.messageAt(index, position, history);
+          message.id = nextId++;
+          message.message_wa_id = waId();
+          batch.push(message);
+          if (batch.length >= BATCH) await flush();
+        }
+        const read = data.readPositionOf(index);
+        const { agent } = data.assignmentOf(index);
+        if (read !== undefined && agent !== null) {
+          const at = data.messageAt(index, read, history).created_at;
+          reads.push({ agent_id: data.agentId(agent), customer_id: data.customerRow(index).id, last_read_message_id: firstId + read, read_at: at });
         }
       }
-      await writer.transaction(() => writer.insert('messages', MESSAGE_COLUMNS, messages));
-      count('messages', messages.length);
+      await flush();
+    });
+    await writer.continueIds('messages');
+    for (let from = 0; from < reads.length; from += BATCH) {
+      await writer.transaction(() => writer.insert('conversation_reads', ['agent_id', 'customer_id', 'last_read_message_id', 'read_at'], reads.slice(from, from + BATCH)));
     }
-    log(`seed: ${(rows.messages ?? 0).toLocaleString('en')} messages in ${conversationCustomers.length.toLocaleString('en')} conversations`);
+    count('conversation_reads', reads.length);
+    log(`seed: ${(rows.messages ?? 0).toLocaleString('en')} messages in ${conversations.toLocaleString('en')} conversations`);
     await writer.finish();
   } finally {
     await writer.close();
@@ -495,10 +803,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       );
     });
   } else if (!url) {
-    console.error('usage: tsx bench/seed.ts <sqlite:path | postgres://…> [customers]');
+    console.error('usage: tsx bench/seed.ts <sqlite:path | postgres://…> [customers] [messages]');
     process.exit(2);
   } else {
-    const result = await seed(url, customers ? { customers: Number(customers) } : {}, console.log);
+    // With a message count: the inbox's history, people and assignments too (as npm run bench seeds it).
+    const messages = process.argv[4];
+    const inbox = messages ? { ...DEFAULT_INBOX_SEED, messages: Number(messages), longConversations: Math.max(1, Math.min(DEFAULT_INBOX_SEED.longConversations, Math.floor(Number(messages) / (10 * LONG_CONVERSATION)))) } : {};
+    const result = await seed(url, { ...(customers && { customers: Number(customers) }), ...inbox }, console.log);
     console.log(`seeded in ${result.seconds.toFixed(1)} s:`, result.rows);
   }
 }

@@ -1,7 +1,7 @@
 import type { Deps } from './deps.js';
 import { JobWorker, type JobHandler } from './jobs/worker.js';
 import { botJobHandlers } from './modules/bots/bot-runner.js';
-import { campaignJobHandler } from './modules/campaigns/campaigns.service.js';
+import { campaignJobHandlers } from './modules/campaigns/campaigns.service.js';
 import { ensureRetentionJob, retentionJobHandler } from './modules/retention/retention.js';
 import { createWebhookDelivery } from './modules/webhooks/delivery.js';
 import { sendRetryJobHandler, webhookJobHandler } from './modules/whatsapp/whatsapp.jobs.js';
@@ -26,7 +26,7 @@ export function startBackgroundWork(deps: Deps): BackgroundWork {
     // Flow bots: one customer's events in order, and their timers (docs/bots.md).
     ...botJobHandlers(deps),
     // Campaigns: one sender per campaign, at its rate (docs/campaigns.md).
-    campaignJobHandler(deps),
+    ...campaignJobHandlers(deps),
     // Housekeeping (docs/operations.md): a durable job that schedules itself.
     retentionJobHandler(deps),
   ];

@@ -11,6 +11,7 @@ import { SandboxChannel } from './channels/sandbox/sandbox-channel.js';
 import { DirectoryMediaStore } from './media/media-store.js';
 import { TimerScheduler } from './scheduler.js';
 import { createLiveHub } from './modules/live/hub.js';
+import { KeyCache } from './modules/accounts/key-cache.js';
 import { ingestEvents } from './modules/messages/ingest.js';
 import { cloudApiChannelFor } from './modules/whatsapp/whatsapp.channel.js';
 
@@ -62,6 +63,7 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
     channels: overrides.channels ?? createChannelRegistry(() => deps),
     whatsapp: overrides.whatsapp ?? createCloudApiRuntime(config),
     live: overrides.live ?? createLiveHub({ database, clock, logger, listenerUrl: config.DATABASE_URL }),
+    keyCache: overrides.keyCache ?? new KeyCache({ database, logger, listenerUrl: config.DATABASE_URL }),
   };
   registerJobGauges(metrics, () => jobStats(deps.database.db, clock.now()));
   return deps;
@@ -70,6 +72,7 @@ export function createDeps(config: Config, overrides: Partial<Deps> = {}): Deps 
 /** Releases what createDeps opened. */
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.live.close();
+  await deps.keyCache.close();
   await deps.scheduler.close();
   await deps.rateLimiter.close();
   await deps.whatsapp.close();

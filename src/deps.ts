@@ -10,6 +10,7 @@ import type { CloudApiRuntime } from './channels/cloud-api/runtime.js';
 import type { MediaStore } from './media/media-store.js';
 import type { Scheduler } from './scheduler.js';
 import type { LiveHub } from './modules/live/hub.js';
+import type { KeyCache } from './modules/accounts/key-cache.js';
 
 /** Everything a module needs, built once at start-up and handed down; tests build their own. */
 export interface Deps {
@@ -29,6 +30,8 @@ export interface Deps {
   whatsapp: CloudApiRuntime;
   /** The inbox's live events: hears every committed event and hands it to this process's streams (connects on first use). */
   live: LiveHub;
+  /** API keys held between requests while the authentication epoch stands (listens on first use). */
+  keyCache: KeyCache;
 }
 
 /** Headers and fields that must never reach a log line. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { JobWorker } from '../src/jobs/worker.js';
-import { campaignJobHandler } from '../src/modules/campaigns/campaigns.service.js';
+import { campaignJobHandlers } from '../src/modules/campaigns/campaigns.service.js';
 import { UNLIMITED, api, newTenant, type Tenant } from './api.js';
 import { createTestContext, describeEachDatabase, type TestContext } from './helpers.js';
 import { approvedTemplate, expectAppError, ok } from './inbox-fixtures.js';
@@ -20,7 +20,7 @@ describeEachDatabase('inbox: campaigns', (kind) => {
 
   beforeAll(async () => {
     ctx = await createTestContext(kind, UNLIMITED);
-    worker = new JobWorker(ctx.deps, [campaignJobHandler(ctx.deps)], { name: 'campaigns-app' });
+    worker = new JobWorker(ctx.deps, [...campaignJobHandlers(ctx.deps)], { name: 'campaigns-app' });
   });
   afterAll(() => ctx?.close());
   beforeEach(async () => {

@@ -4,7 +4,7 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { JobWorker } from '../src/jobs/worker.js';
-import { campaignJobHandler } from '../src/modules/campaigns/campaigns.service.js';
+import { campaignJobHandlers } from '../src/modules/campaigns/campaigns.service.js';
 import { sendRetryJobHandler, webhookJobHandler } from '../src/modules/whatsapp/whatsapp.jobs.js';
 import { api, nextPhone } from './api.js';
 import { setUpCloudApiSuite, type CloudApiFixture } from './cloud-api-fixture.js';
@@ -19,7 +19,7 @@ describeEachDatabase('campaigns on the Cloud API', (kind) => {
 
   beforeAll(async () => {
     const { deps } = f.ctx;
-    worker = new JobWorker(deps, [webhookJobHandler(deps, deps.whatsapp), sendRetryJobHandler(deps, deps.whatsapp), campaignJobHandler(deps)], { name: 'campaigns-cloud' });
+    worker = new JobWorker(deps, [webhookJobHandler(deps, deps.whatsapp), sendRetryJobHandler(deps, deps.whatsapp), ...campaignJobHandlers(deps)], { name: 'campaigns-cloud' });
     const created = await f.ctx.call('POST', api('create-template'), { name: 'promo', language: 'en', category: 'MARKETING', body: 'Hi {{1}}', body_examples: ['Ann'] });
     expect(created.statusCode, created.body).toBe(200);
     template = created.json().data.id;

@@ -1,8 +1,9 @@
-import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { JobWorker } from '../src/jobs/worker.js';
-import { campaignJobHandler } from '../src/modules/campaigns/campaigns.service.js';
+import { campaignJobHandlers } from '../src/modules/campaigns/campaigns.service.js';
 import { updateAccountSettings } from '../src/modules/people/people.service.js';
-import { api, expectError, newTenant, setUpApiSuite, type Tenant } from './api.js';
+import { api, expectError, newTenant, type Tenant } from './api.js';
+import { setUpCampaignSuite } from './campaign-helpers.js';
 import { describeEachDatabase, type TestContext } from './helpers.js';
 import { approvedTemplate } from './inbox-fixtures.js';
 
@@ -10,10 +11,7 @@ describeEachDatabase('campaigns', (kind) => {
   let ctx: TestContext;
   let t: Tenant;
   let worker: JobWorker;
-  setUpApiSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value) });
-  beforeAll(() => {
-    worker = new JobWorker(ctx.deps, [campaignJobHandler(ctx.deps)], { name: 'campaigns' });
-  });
+  setUpCampaignSuite(kind, { context: (value) => (ctx = value), tenant: (value) => (t = value), worker: (value) => (worker = value) });
 
   const call = (endpoint: string, payload: unknown) => t.call('POST', api(endpoint), payload);
   async function customer(phone: string, name: string | null, labels: string[] = [], fields: Record<string, unknown> = {}) {
@@ -130,11 +128,26 @@ describeEachDatabase('campaigns', (kind) => {
     expect((await call('get-campaign', { campaign_id: campaign.id })).json().campaign).toMatchObject({ status: 'completed', recipients: 2 });
   });
 
+  it('lets the number\'s other campaigns go while a scheduled one waits for its time', async () => {
+    await customer('972501230035', 'Waiting', ['Tomorrow']);
+    await customer('972501230036', 'Now', ['Today']);
+    const at = new Date(ctx.clock.now().getTime() + 86_400_000).toISOString();
+    const later = (await call('create-campaign', { name: 'Tomorrow', template_id: template, audience: { labels_any: ['Tomorrow'] }, variables: ['{{customer.name}}'], scheduled_at: at })).json().campaign;
+    const now = (await call('create-campaign', { name: 'Today', template_id: template, audience: { labels_any: ['Today'] }, variables: ['{{customer.name}}'] })).json().campaign;
+    await runCampaign();
+    expect((await sentTemplates()).map(([phone]) => phone)).toEqual(['972501230036']);
+    expect((await call('get-campaign', { campaign_id: now.id })).json().campaign).toMatchObject({ status: 'completed' });
+    expect((await call('get-campaign', { campaign_id: later.id })).json().campaign).toMatchObject({ status: 'scheduled' });
+    ctx.clock.advance(86_400_000);
+    await runCampaign();
+    expect((await sentTemplates()).map(([phone]) => phone).sort()).toEqual(['972501230035', '972501230036']);
+  });
+
   it('keeps each recipient to one message with two workers at once, and selects by phone and custom field', async () => {
     await customer('972501230041', 'A', [], { city: 'Haifa' });
     await customer('972501230042', 'B', [], { city: 'Eilat' });
     await customer('972501230043', 'C', [], { city: 'Haifa' });
-    const second = new JobWorker(ctx.deps, [campaignJobHandler(ctx.deps)], { name: 'campaigns-2' });
+    const second = new JobWorker(ctx.deps, campaignJobHandlers(ctx.deps), { name: 'campaigns-2' });
     await call('create-campaign', { name: 'Haifa', template_id: template, audience: { custom_field: { name: 'city', equals: 'Haifa' } }, variables: ['{{fields.city}}'], rate_per_second: 50 });
     await call('create-campaign', { name: 'By phone', template_id: template, audience: { phones: ['972501230042'] }, variables: ['friend'], rate_per_second: 50 });
     await Promise.all([worker.runDue(), second.runDue(), worker.runDue()]);

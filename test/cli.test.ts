@@ -58,6 +58,12 @@ describeEachDatabase('openmumble CLI', (kind) => {
     deps = createDeps(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), { logger: createLogger('silent') });
     return deps;
   };
+  /**
+   * The CLI runs in this process here, but in production it is another process: a server hears its
+   * changes by PostgreSQL's notification (on SQLite it reads the epoch on every request), so a check
+   * made through `deps` first waits until `deps` has heard them.
+   */
+  const heardFromTheCli = () => deps.keyCache.changed();
   const createAccount = async (name: string) => {
     const { out, failed } = await cli('accounts', 'create', name);
     expect(failed).toBe(false);
@@ -99,6 +105,7 @@ describeEachDatabase('openmumble CLI', (kind) => {
     expect(list.out).not.toContain(account.key);
 
     expect((await cli('keys', 'revoke', keyId)).out).toContain(`API key ${keyId} revoked`);
+    await heardFromTheCli();
     expect(await authenticateApiKey(deps, key)).toBeUndefined();
     expect(await authenticateApiKey(deps, account.key)).toBeDefined();
   });
@@ -173,6 +180,7 @@ describeEachDatabase('openmumble CLI', (kind) => {
 
     const [keyId] = JSON.parse((await cli('keys', 'list', '--account', account.id, '--json')).out).map((key: { id: string }) => key.id);
     const rotated = await cli('keys', 'rotate', keyId);
+    await heardFromTheCli();
     const [, , newKey] = new RegExp(`API key ${keyId} revoked; API key (${UUID}) created in its place \\(shown only now\\): (om_\\S+)`).exec(rotated.out)!;
     expect(await authenticateApiKey(deps, account.key)).toBeUndefined();
     expect((await authenticateApiKey(deps, newKey))?.account.id).toBe(account.id);
@@ -180,6 +188,7 @@ describeEachDatabase('openmumble CLI', (kind) => {
 
     expect((await cli('accounts', 'delete', account.id)).err).toContain('add --yes to confirm');
     expect((await cli('accounts', 'delete', account.id, '--yes')).out).toContain(`account ${account.id} deleted`);
+    await heardFromTheCli();
     expect(await authenticateApiKey(deps, newKey)).toBeUndefined();
     expect(JSON.parse((await cli('accounts', 'list', '--json')).out)).not.toContainEqual(expect.objectContaining({ id: account.id }));
   });

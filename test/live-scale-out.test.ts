@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, postgresUrl, type ScratchDatabase } from './helpers.js';
-import { startServerProcess, type ServerProcess } from './processes.js';
+import { startInstances, type ServerProcess } from './processes.js';
 import { openSse, type SseEvent, type SseStream } from './sse-client.js';
 
 /**
@@ -13,7 +13,7 @@ const PASSWORD = 'correct horse battery';
 
 describe.skipIf(!postgresUrl)('live events across two instances on PostgreSQL', () => {
   let database: ScratchDatabase;
-  const instances: ServerProcess[] = [];
+  let instances: ServerProcess[] = [];
   const streams: SseStream[] = [];
   let cookie: string;
 
@@ -30,11 +30,7 @@ describe.skipIf(!postgresUrl)('live events across two instances on PostgreSQL', 
       RATE_LIMIT_PER_KEY: '100000',
       LIVE_HEARTBEAT_INTERVAL: '1s',
     };
-    // One after the other: the first start creates the default account both serve.
-    await database.underSchemaLock(async () => {
-      instances.push(await startServerProcess({ env }));
-      instances.push(await startServerProcess({ env }));
-    });
+    instances = await startInstances(database, env);
     const [a, b] = instances;
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const { accounts } = (await (await fetch(`${a!.url}/admin/v1/accounts`, { headers: admin })).json()) as { accounts: Array<{ id: string }> };

@@ -59,8 +59,10 @@ export function refusingChannel(ctx: TestContext): () => void {
 }
 
 /** Turns messaging off for the account (accounts.messaging_enabled = 0). */
+/** As an operator's SQL would: the server hears of it (on PostgreSQL, by notification) before this returns. */
 export async function disableMessaging(ctx: TestContext, accountId: string): Promise<void> {
   await ctx.deps.database.db.updateTable('accounts').set({ messaging_enabled: 0 }).where('id', '=', accountId).execute();
+  await ctx.deps.keyCache.changed();
 }
 
 /** Every file in the media directory, staging area included. */

@@ -141,3 +141,16 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
     },
   };
 }
+
+/**
+ * Server processes on one scratch database, started one after the other (the first start creates the
+ * default account they all serve), under the schema lock: their start-up migrations must not meet
+ * another suite dropping its schema.
+ */
+export async function startInstances(database: { underSchemaLock<T>(work: () => Promise<T>): Promise<T> }, env: Record<string, string>, count = 2): Promise<ServerProcess[]> {
+  return database.underSchemaLock(async () => {
+    const started: ServerProcess[] = [];
+    for (let n = 0; n < count; n++) started.push(await startServerProcess({ env }));
+    return started;
+  });
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, postgresUrl, redisUrl, type ScratchDatabase } from './helpers.js';
-import { startProxy, startServerProcess, type CuttableProxy, type ServerProcess } from './processes.js';
+import { startInstances, startProxy, type CuttableProxy, type ServerProcess } from './processes.js';
 
 /**
  * Two server processes on one PostgreSQL and one Redis (reached through a proxy the test can cut):
@@ -24,12 +24,7 @@ describe.skipIf(!postgresUrl || !redisUrl)('two instances on PostgreSQL and Redi
       RATE_LIMIT_PER_KEY: String(PER_KEY),
       RATE_LIMIT_PER_IP: '100000',
     };
-    // One after the other: the first start creates the default account both serve. Under the schema
-    // lock, as their start-up migrations must not meet another suite dropping its schema.
-    await database.underSchemaLock(async () => {
-      instances.push(await startServerProcess({ env }));
-      instances.push(await startServerProcess({ env }));
-    });
+    instances = await startInstances(database, env);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { Account } from '../db/tables.js';
+import type { Account, RequestAccount } from '../db/tables.js';
 import type { MediaKind } from '../media/media-types.js';
 
 /**
@@ -205,5 +205,5 @@ export interface ChannelEvents {
 
 /** Each account has one channel (accounts.channel_type). */
 export interface ChannelRegistry {
-  forAccount(account: Account): Promise<Channel>;
+  forAccount(account: RequestAccount): Promise<Channel>;
 }

@@ -1,4 +1,6 @@
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import type { DB } from './tables.js';
 
 /**
  * A PostgreSQL connection of its own that LISTENs on one channel for as long as the process runs
@@ -19,6 +21,8 @@ export interface ListenerOptions {
   onError(error: unknown): void;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** How the connection shows in pg_stat_activity (default `openmumble-listener`). */
+  applicationName?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,6 +54,11 @@ export class PostgresListener {
     return (this.client as { processID?: number } | undefined)?.processID;
   }
 
+  /** Sends a notification on the channel through the listening connection (nothing while it is down). */
+  async notify(payload: string): Promise<void> {
+    await this.client?.query('select pg_notify($1, $2)', [this.options.channel, payload]);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.client?.end().catch(() => {});
@@ -72,7 +81,7 @@ export class PostgresListener {
 
   /** One connection's life: connect, LISTEN, tell, then wait until it ends. */
   private async listenUntilLost(): Promise<{ listened: boolean; error: unknown }> {
-    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'openmumble-listener' });
+    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: this.options.applicationName ?? 'openmumble-listener' });
     this.client = client;
     const ended = new Promise<unknown>((resolve) => {
       client.on('error', resolve);
@@ -97,4 +106,10 @@ export class PostgresListener {
       await client.end().catch(() => {});
     }
   }
+}
+
+/** The schema this database's tables live in (PostgreSQL): notifications of other schemas are not ours. */
+export async function currentSchema(db: Kysely<DB>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return rows[0]!.schema;
 }

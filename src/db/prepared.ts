@@ -1,6 +1,13 @@
 import type { CompiledQuery, Compilable, Kysely } from 'kysely';
 import type { DB } from './tables.js';
 
+/**
+ * The SQL of every query compiled once, by the name PostgreSQL connections prepare it under (see
+ * namedStatements in database.ts). Only these: their number is fixed by the code, where SQL built per
+ * call (an `in` list of any length) would prepare without end.
+ */
+export const statementNames = new Map<string, string>();
+
 interface Compiled {
   query: CompiledQuery<unknown>;
   /** For each parameter of the SQL: the argument it takes (its index), or -1 for a value of the query itself. */
@@ -22,6 +29,7 @@ export function preparedQuery<Args extends unknown[], Row>(build: (db: Kysely<DB
     const query = build(db, ...(standIns as Args)).compile() as CompiledQuery<unknown>;
     const slots = query.parameters.map((value) => standIns.indexOf(value as string));
     for (let n = 0; n < count; n++) if (!slots.includes(n)) throw new Error(`preparedQuery: argument ${n} is not a bound value of ${query.sql}`);
+    if (!statementNames.has(query.sql)) statementNames.set(query.sql, `openmumble_${statementNames.size + 1}`);
     return { query, slots };
   };
   return async (db: Kysely<DB>, ...args: Args): Promise<Row[]> => {

@@ -462,7 +462,14 @@ export interface WhatsAppWebhookInboxTable {
   process_count: Generated<number>;
 }
 
+/** One row (id 1): moved by triggers with every change that can make a cached API key wrong (migration 0014). */
+export interface AuthEpochTable {
+  id: number;
+  epoch: string | number;
+}
+
 export interface DB {
+  auth_epoch: AuthEpochTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   customers: CustomersTable;
@@ -499,6 +506,8 @@ export interface DB {
 }
 
 export type Account = Selectable<AccountsTable>;
+/** An account as a request carries it: everything but the count add-new-customer moves. */
+export type RequestAccount = Omit<Account, 'customers_count'>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type CustomerRow = Selectable<CustomersTable>;
 export type NewCustomerRow = Insertable<CustomersTable>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Account } from '../db/tables.js';
+import type { RequestAccount } from '../db/tables.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { mergeParams, readBodylessMethodBody } from './body.js';
@@ -8,7 +8,7 @@ import { registerWithUploads, type FileUploads } from './uploads.js';
 
 export interface EndpointContext {
   deps: Deps;
-  account: Account;
+  account: RequestAccount;
   apiKeyId: string;
   request: FastifyRequest;
   reply: FastifyReply;
@@ -131,7 +131,7 @@ function routeEndpoint(app: FastifyInstance, endpoint: Endpoint, options: Endpoi
 
 declare module 'fastify' {
   interface FastifyRequest {
-    account?: Account;
+    account?: RequestAccount;
     apiKeyId?: string;
   }
 }

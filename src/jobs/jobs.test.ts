@@ -3,7 +3,7 @@ import { describeEachDatabase, createTestDatabase, until, type DatabaseKind, typ
 import { ManualClock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { createLogger } from '../deps.js';
-import { claimJobs, enqueueJob } from './queue.js';
+import { claimJobs, completeJobs, enqueueJob } from './queue.js';
 import { JobWorker, type JobHandler } from './worker.js';
 
 const logger = createLogger('silent');
@@ -143,6 +143,20 @@ describeEachDatabase('jobs', (kind: DatabaseKind) => {
     expect(await w.runDue()).toBe(1);
     expect(seen).toEqual(['x']);
     expect(await jobsLeft(testDatabase.database)).toEqual([]);
+  });
+
+  it('completes jobs together, only those whose lease the completer still holds', async () => {
+    const { db } = testDatabase.database;
+    await enqueueJob(db, { type: 'test.record', payload: 'kept' });
+    await enqueueJob(db, { type: 'test.record', payload: 'lost' });
+    const leases = new Map([['test.record', 6_000]]);
+    const [kept, lost] = await claimJobs(db, { leases, limit: 10, now: clock.now(), token: 'first' });
+    clock.advance(3_000);
+    // The second job's lease is taken over (its first claimer looks dead to someone else).
+    await db.updateTable('jobs').set({ locked_by: 'second' }).where('id', '=', lost.id).execute();
+    expect(await completeJobs(db, [kept, lost])).toEqual(new Set([kept.id]));
+    expect((await jobsLeft(testDatabase.database)).map((job) => job.payload)).toEqual(['"lost"']);
+    await db.deleteFrom('jobs').execute();
   });
 
   it('a started worker runs a job soon after it is enqueued (in-process wake-up), and stop() drains', async () => {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { claimJobs, completeJob, failJob, retryJob, type ClaimedJob } from './queue.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/tables.js';
+import { claimJobs, completeJobs, failJob, retryJob, type ClaimedJob } from './queue.js';
 import { onJobsEnqueued } from './wakeup.js';
 
 /** Time a claimer keeps a job beyond its handler's timeout before another worker may take it. */
@@ -50,6 +52,34 @@ function describeError(error: unknown): string {
 }
 
 /**
+ * Jobs finished in one turn of the event loop are deleted together: one statement and one commit
+ * (on SQLite, a share of one fsync) for all of them, instead of one each. Each caller learns whether
+ * its job was still its own (the lease not lost).
+ */
+class Completions {
+  private pending: Array<{ job: ClaimedJob; settle: (kept: boolean | Error) => void }> = [];
+
+  constructor(private readonly db: () => Kysely<DB>) {}
+
+  complete(job: ClaimedJob): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => void this.flush());
+      this.pending.push({ job, settle: (kept) => (kept instanceof Error ? reject(kept) : resolve(kept)) });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    try {
+      const deleted = await completeJobs(this.db(), batch.map((entry) => entry.job));
+      for (const { job, settle } of batch) settle(deleted.has(job.id));
+    } catch (error) {
+      for (const { settle } of batch) settle(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+/**
  * Runs jobs from the jobs table with registered handlers. Polls every `pollIntervalMs`, and sooner
  * when a job is enqueued in this process. Any number of workers (in one process or many) can share
  * one PostgreSQL database: claims use SKIP LOCKED and leases, so a job runs once at a time, and a
@@ -59,6 +89,7 @@ export class JobWorker {
   private readonly handlers = new Map<string, JobHandler<any>>();
   private readonly leases = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
+  private readonly completions = new Completions(() => this.deps.database.db);
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly log: Logger;
@@ -195,7 +226,7 @@ export class JobWorker {
     const timer = setTimeout(() => controller.abort(new Error(`job timed out after ${handler.timeoutMs} ms`)), handler.timeoutMs);
     try {
       const outcome = await handler.run(JSON.parse(job.payload), { job, signal: controller.signal });
-      const kept = outcome ? await retryJob(db, job, outcome.retryAt, outcome.error ?? null) : await completeJob(db, job);
+      const kept = outcome ? await retryJob(db, job, outcome.retryAt, outcome.error ?? null) : await this.completions.complete(job);
       if (!kept) this.log.warn({ jobId: job.id, type: job.type }, 'job lease was lost before it finished; another claim owns it');
     } catch (error) {
       const message = describeError(error);

@@ -12,6 +12,8 @@ import * as aiBot from './0010_ai_bot.js';
 import * as campaigns from './0011_campaigns.js';
 import * as personLanguage from './0012_person_language.js';
 import * as campaignLimits from './0013_campaign_limits.js';
+import * as authEpoch from './0014_auth_epoch.js';
+import * as inboxIndexes from './0015_inbox_indexes.js';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +30,6 @@ export const migrations: Record<string, Migration> = {
   '0011_campaigns': campaigns,
   '0012_person_language': personLanguage,
   '0013_campaign_limits': campaignLimits,
+  '0014_auth_epoch': authEpoch,
+  '0015_inbox_indexes': inboxIndexes,
 };

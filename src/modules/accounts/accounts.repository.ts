@@ -59,3 +59,11 @@ export async function findActiveKeyByHash(db: Kysely<DB>, keyHash: string) {
 export async function touchApiKey(db: Kysely<DB>, id: string, at: string): Promise<void> {
   await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
 }
+
+const currentAuthEpoch = preparedQuery((db) => db.selectFrom('auth_epoch').select('epoch').where('id', '=', 1));
+
+/** The authentication epoch (migration 0014): read on every SQLite request, so compiled once. */
+export async function authEpoch(db: Kysely<DB>): Promise<string | number> {
+  const [row] = await currentAuthEpoch(db);
+  return row!.epoch;
+}

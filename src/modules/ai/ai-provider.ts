@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { fetch as undiciFetch } from 'undici';
 import type { Deps } from '../../deps.js';
 import type { EffectiveAi } from './ai.service.js';
@@ -27,9 +27,11 @@ const MAX_RETRIES = 2;
  * Outside AI_ALLOW_PRIVATE_BASE_URL every connection goes through the public-address-only
  * dispatcher (the SSRF guard): a name that resolves to a private address is refused.
  */
-function clientFor(deps: Deps, ai: EffectiveAi): OpenAI {
+async function clientFor(deps: Deps, ai: EffectiveAi): Promise<OpenAI> {
   const guarded = !deps.config.AI_ALLOW_PRIVATE_BASE_URL;
-  return new OpenAI({
+  // Loaded on first use: most servers never call a model, and the client is a large module to start with.
+  const { default: OpenAIClient } = await import('openai');
+  return new OpenAIClient({
     baseURL: ai.baseUrl,
     // Local servers (Ollama, llama.cpp) take any key; the client insists on one.
     apiKey: ai.apiKey ?? 'none',
@@ -42,7 +44,8 @@ function clientFor(deps: Deps, ai: EffectiveAi): OpenAI {
 }
 
 export async function complete(deps: Deps, ai: EffectiveAi, messages: ChatMessage[], tools: ChatTool[]): Promise<ChatAnswer> {
-  const completion = await clientFor(deps, ai).chat.completions.create({
+  const client = await clientFor(deps, ai);
+  const completion = await client.chat.completions.create({
     model: ai.model,
     messages,
     ...(tools.length > 0 && { tools }),

@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { extensionOf } from '../../media/media-types.js';
 import { readAtMost } from '../../net/read-at-most.js';
 import { MediaUpload, requireMediaType } from '../../media/upload.js';
-import type { Account, BotSessionRow, CustomerRow } from '../../db/tables.js';
+import type { Account, RequestAccount, BotSessionRow, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest } from '../../errors.js';
@@ -111,7 +111,7 @@ async function callHttp(deps: Deps, call: HttpCall, idempotencyKey: string): Pro
 
 interface StepInput {
   deps: Deps;
-  account: Account;
+  account: RequestAccount;
   customer: CustomerRow;
   session: BotSessionRow | undefined;
   key: string;
@@ -291,7 +291,7 @@ async function runAiStep(input: Omit<StepInput, 'key'> & { key: string }, messag
 }
 
 /** Carries out the customer's outbox in order, while their bot still runs; then it is empty. */
-async function carryOut(deps: Deps, account: Account, customerId: string): Promise<void> {
+async function carryOut(deps: Deps, account: RequestAccount, customerId: string): Promise<void> {
   const { db } = deps.database;
   for (const row of await repository.listOutbox(db, customerId)) {
     const customer = await findCustomerById(db, account.id, customerId);
@@ -344,7 +344,7 @@ function botSender(deps: Deps, customer: CustomerRow, rowId: string): MessageSen
   };
 }
 
-async function perform(deps: Deps, account: Account, customer: CustomerRow, rowId: string, action: BotAction): Promise<void> {
+async function perform(deps: Deps, account: RequestAccount, customer: CustomerRow, rowId: string, action: BotAction): Promise<void> {
   const sender = botSender(deps, customer, rowId);
   // The customer as it is: a send names no contact fields to change.
   const to = { customer_phone: customer.phone, email: undefined, bot_token: undefined };

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { DialectName } from '../../db/database.js';
 import { preparedQuery } from '../../db/prepared.js';
 import type { CustomerRow, CustomerUpdate, DB, NewCustomerRow } from '../../db/tables.js';
@@ -11,6 +11,26 @@ const customerByPhone = preparedQuery((db, accountId: string, phone: string) =>
 export async function findCustomerByPhone(db: Kysely<DB>, accountId: string, phone: string): Promise<CustomerRow | undefined> {
   const [row] = await customerByPhone(db, accountId, phone);
   return row;
+}
+
+/** A customer's label names, A to Z, as one JSON array (SQLite: its text; PostgreSQL: parsed by the driver). */
+function labelNamesJson(db: Kysely<DB>) {
+  const names =
+    db.getExecutor().adapter instanceof PostgresAdapter ? sql`coalesce(json_agg(labels.name order by labels.name), '[]'::json)` : sql`json_group_array(labels.name order by labels.name)`;
+  return sql<string | string[]>`(select ${names} from customer_labels join labels on labels.id = customer_labels.label_id
+    where customer_labels.account_id = customers.account_id and customer_labels.customer_id = customers.id)`;
+}
+
+const customerWithLabelsByPhone = preparedQuery((db, accountId: string, phone: string) =>
+  db.selectFrom('customers').selectAll().select(labelNamesJson(db).as('label_names')).where('account_id', '=', accountId).where('phone', '=', phone),
+);
+
+/** get-customer: the customer and its label names in one statement, compiled once. */
+export async function findCustomerWithLabels(db: Kysely<DB>, accountId: string, phone: string): Promise<{ customer: CustomerRow; labels: string[] } | undefined> {
+  const [row] = await customerWithLabelsByPhone(db, accountId, phone);
+  if (!row) return undefined;
+  const { label_names: names, ...customer } = row;
+  return { customer, labels: typeof names === 'string' ? (JSON.parse(names) as string[]) : names };
 }
 
 const customerById = preparedQuery((db, accountId: string, id: string) =>

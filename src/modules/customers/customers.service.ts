@@ -133,9 +133,10 @@ export async function addCustomer(deps: Deps, accountId: string, input: Customer
   const bot = input.bot_token ? await resolveBotToken(deps, accountId, input.bot_token) : null;
   const now = toStoredTime(deps.clock.now());
   const request = customFieldRequest(input);
-  const { dialect } = deps.database;
   return deps.database.db.transaction().execute(async (trx) => {
-    await repository.lockAccount(trx, dialect, accountId);
+    // First: on PostgreSQL this update holds the account row (as lockAccount would) for the
+    // custom-field bookkeeping, one round trip fewer; a refused insert rolls it back.
+    await repository.adjustCustomersCount(trx, accountId, +1);
     const plan = planCustomFields({}, request.valid, await accountFieldNames(trx, accountId, request));
     const inserted = await repository.insertCustomer(trx, {
       id: newId(),
@@ -157,7 +158,6 @@ export async function addCustomer(deps: Deps, accountId: string, input: Customer
       updated_at: now,
     });
     if (!inserted) throw conflict('Customer already exists');
-    await repository.adjustCustomersCount(trx, accountId, +1);
     await repository.adjustCustomFieldCounts(trx, accountId, plan.deltas);
     // The record is the row as the insert returned it, without labels: a customer just created has none.
     await recordCustomerChange(deps, trx, inserted, 'customer.created', () => ({ after: toCustomerRecord(inserted, []) }));
@@ -233,10 +233,9 @@ export async function deleteCustomer(deps: Deps, accountId: string, phone: strin
 }
 
 export async function getCustomer(deps: Deps, accountId: string, phone: string): Promise<CustomerRecord> {
-  const { db } = deps.database;
-  const customer = await requireCustomer(db, accountId, phone);
-  const labels = await repository.labelNamesByCustomer(db, accountId, [customer.id]);
-  return toCustomerRecord(customer, labels.get(customer.id) ?? []);
+  const found = isValidPhone(phone) ? await repository.findCustomerWithLabels(deps.database.db, accountId, phone) : undefined;
+  if (!found) throw notFound(CUSTOMER_NOT_FOUND);
+  return toCustomerRecord(found.customer, found.labels);
 }
 
 /**

@@ -52,6 +52,7 @@ export async function removeEntry(deps: Deps, table: DirectoryTable, id: string)
       await trx.updateTable('accounts').set({ default_bot_id: null }).where('id', '=', entry.account_id).where('default_bot_id', '=', id).execute();
     }
   });
+  if (table === 'bots') await deps.keyCache.changed();
 }
 
 /** The entry of this account with this id, or the contract's "<Noun> not found". */

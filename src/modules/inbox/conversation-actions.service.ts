@@ -1,4 +1,4 @@
-import type { Account, CustomerRow } from '../../db/tables.js';
+import type { Account, RequestAccount, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
@@ -58,7 +58,7 @@ async function pauseRunningBot(deps: Deps, viewer: Viewer, customer: CustomerRow
 /** The Mumble send's recipient fields for an existing customer (its contact fields create new customers only). */
 const recipient = (customer: CustomerRow) => ({ customer_phone: customer.phone, email: undefined, bot_token: undefined });
 
-type Send = (account: Account, customer: CustomerRow, sender: MessageSender) => Promise<SentMessage>;
+type Send = (account: RequestAccount, customer: CustomerRow, sender: MessageSender) => Promise<SentMessage>;
 
 /**
  * A person's reply: the Mumble API's send (same 24-hour rule, same errors), as `agent` with the

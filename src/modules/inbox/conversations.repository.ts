@@ -122,40 +122,66 @@ export async function findConversation(db: Kysely<DB>, accountId: string, custom
 // PostgreSQL returns bigserial ids as strings.
 const withNumericId = <Row extends { id: number | string }>(row: Row): Row => ({ ...row, id: Number(row.id) });
 
-/** Each customer's latest message (by time, then id). */
+/**
+ * Each customer's latest message (by time, then id): one lookup per customer, down the end of its
+ * `messages_conversation` index, however long the conversation (a subquery per message row read every
+ * message of the listed conversations).
+ */
 export async function latestMessages(db: Kysely<DB>, customerIds: string[]): Promise<Map<string, MessageRow>> {
   if (customerIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('messages')
     .selectAll()
-    .where('messages.customer_id', 'in', customerIds)
-    .where('messages.id', '=', (eb) =>
+    .where('messages.id', 'in', (eb) =>
       eb
-        .selectFrom('messages as latest')
-        .select('latest.id')
-        .whereRef('latest.customer_id', '=', 'messages.customer_id')
-        .orderBy('latest.created_at', 'desc')
-        .orderBy('latest.id', 'desc')
-        .limit(1),
+        .selectFrom('customers as conversation')
+        .select((inner) =>
+          inner
+            .selectFrom('messages as latest')
+            .select('latest.id')
+            .whereRef('latest.customer_id', '=', 'conversation.id')
+            .orderBy('latest.created_at', 'desc')
+            .orderBy('latest.id', 'desc')
+            .limit(1)
+            .as('id'),
+        )
+        .where('conversation.id', 'in', customerIds),
     )
     .execute();
   return new Map(rows.map((row) => [row.customer_id, withNumericId(row)]));
 }
 
-/** Each conversation's inbound messages after the person's read mark (all of them without one). */
+/**
+ * Each conversation's inbound messages after the person's read mark (all of them without one): per
+ * conversation, a count over a range of the `messages_inbound` index (customer, id) — the index alone,
+ * not the messages' rows.
+ */
 export async function unreadCounts(db: Kysely<DB>, agentId: string, customerIds: string[]): Promise<Map<string, number>> {
   const counts = new Map(customerIds.map((id) => [id, 0]));
   if (customerIds.length === 0) return counts;
   const rows = await db
-    .selectFrom('messages')
-    .leftJoin('conversation_reads', (join) => join.onRef('conversation_reads.customer_id', '=', 'messages.customer_id').on('conversation_reads.agent_id', '=', agentId))
-    .select(['messages.customer_id', (eb) => eb.fn.countAll().as('unread')])
-    .where('messages.customer_id', 'in', customerIds)
-    .where('messages.direction', '=', 'inbound')
-    .where((eb) => eb.or([eb('conversation_reads.last_read_message_id', 'is', null), eb('messages.id', '>', eb.ref('conversation_reads.last_read_message_id').$castTo<number>())]))
-    .groupBy('messages.customer_id')
+    .selectFrom('customers as conversation')
+    .select((eb) => [
+      'conversation.id as customer_id',
+      eb
+        .selectFrom('messages')
+        .select((count) => count.fn.countAll().as('unread'))
+        .whereRef('messages.customer_id', '=', 'conversation.id')
+        .where('messages.direction', '=', 'inbound')
+        .where(
+          'messages.id',
+          '>',
+          sql<number>`coalesce((${db
+            .selectFrom('conversation_reads')
+            .select('conversation_reads.last_read_message_id')
+            .where('conversation_reads.agent_id', '=', agentId)
+            .whereRef('conversation_reads.customer_id', '=', sql.ref('conversation.id'))}), 0)`,
+        )
+        .as('unread'),
+    ])
+    .where('conversation.id', 'in', customerIds)
     .execute();
-  for (const row of rows) counts.set(row.customer_id, Number(row.unread));
+  for (const row of rows) counts.set(row.customer_id, Number(row.unread ?? 0));
   return counts;
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/database.js';
-import { PostgresListener } from '../../db/listener.js';
+import { PostgresListener, currentSchema } from '../../db/listener.js';
 import type { LiveEventRow } from '../../db/tables.js';
 import { ApiError } from '../../errors.js';
 import type { Viewer } from '../../http/viewer.js';
@@ -225,7 +225,7 @@ export class LiveHub {
   }
 
   private async startListening(): Promise<void> {
-    this.schema = await repository.currentSchema(this.db);
+    this.schema = await currentSchema(this.db);
     this.listener = new PostgresListener({
       connectionString: this.options.listenerUrl,
       channel: LIVE_CHANNEL,

@@ -62,27 +62,38 @@ export function onLiveEventsRecorded(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
+function toRow(event: NewLiveEvent) {
+  return {
+    account_id: event.accountId,
+    type: event.type,
+    customer_id: event.customer?.id ?? null,
+    agent_id: event.customer?.agent_id ?? null,
+    team_id: event.customer?.team_id ?? null,
+    // Without a move, the assignment before is the assignment now: one rule (this one or that one) for every event.
+    previous_agent_id: (event.previous ?? event.customer)?.agent_id ?? null,
+    previous_team_id: (event.previous ?? event.customer)?.team_id ?? null,
+    recipient_agent_id: event.recipientAgentId ?? null,
+    payload: JSON.stringify(event.data),
+    created_at: event.occurredAt.toISOString(),
+  };
+}
+
 /** Records a live event in `trx`, the transaction of the change. */
 export async function recordLiveEvent(trx: Kysely<DB>, event: NewLiveEvent): Promise<void> {
-  const row = await trx
-    .insertInto('live_events')
-    .values({
-      account_id: event.accountId,
-      type: event.type,
-      customer_id: event.customer?.id ?? null,
-      agent_id: event.customer?.agent_id ?? null,
-      team_id: event.customer?.team_id ?? null,
-      // Without a move, the assignment before is the assignment now: one rule (this one or that one) for every event.
-      previous_agent_id: (event.previous ?? event.customer)?.agent_id ?? null,
-      previous_team_id: (event.previous ?? event.customer)?.team_id ?? null,
-      recipient_agent_id: event.recipientAgentId ?? null,
-      payload: JSON.stringify(event.data),
-      created_at: event.occurredAt.toISOString(),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const row = await trx.insertInto('live_events').values(toRow(event)).returning('id').executeTakeFirstOrThrow();
   // Delivered to every listening instance when (and only if) this transaction commits, in commit order.
   // LISTEN is per database, not per schema: the payload names the schema, and listeners of another ignore it.
   if (isPostgres(trx)) await sql`select pg_notify(${LIVE_CHANNEL}, current_schema() || ':' || ${String(row.id)})`.execute(trx);
+  for (const listener of listeners) listener();
+}
+
+/** Records many live events in `trx` (a campaign's batch of messages): one insert and, on PostgreSQL, one notify statement. */
+export async function recordLiveEvents(trx: Kysely<DB>, events: NewLiveEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = await trx.insertInto('live_events').values(events.map(toRow)).returning('id').execute();
+  const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+  if (isPostgres(trx)) {
+    await sql`select pg_notify(${LIVE_CHANNEL}, current_schema() || ':' || id::text) from unnest(${ids}::bigint[]) with ordinality as t(id, n) order by n`.execute(trx);
+  }
   for (const listener of listeners) listener();
 }

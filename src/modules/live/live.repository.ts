@@ -57,9 +57,3 @@ export async function lastEventId(db: Kysely<DB>): Promise<number> {
     .executeTakeFirst();
   return Number(row?.id ?? 0);
 }
-
-/** The schema this database's tables live in (PostgreSQL): notifications of other schemas are not ours. */
-export async function currentSchema(db: Kysely<DB>): Promise<string> {
-  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  return rows[0]!.schema;
-}

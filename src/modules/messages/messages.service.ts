@@ -1,6 +1,6 @@
 import { ChannelError, type Channel, type InteractiveAction, type MediaSource, type SendResult } from '../../channels/channel.js';
 import type { Kysely } from 'kysely';
-import type { Account, CustomerRow, DB, NewMessageRow } from '../../db/tables.js';
+import type { Account, RequestAccount, CustomerRow, DB, NewMessageRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
@@ -69,7 +69,7 @@ export class SendWithdrawn extends Error {
 
 const API_SENDER: MessageSender = { sender_type: 'api', sender_agent_id: null };
 
-function requireMessagingEnabled(account: Account): void {
+function requireMessagingEnabled(account: RequestAccount): void {
   if (!account.messaging_enabled) throw new ApiError(401, MESSAGING_DISABLED);
 }
 
@@ -89,7 +89,7 @@ const now = (deps: Deps) => toStoredTime(deps.clock.now());
  */
 async function deliver(
   deps: Deps,
-  account: Account,
+  account: RequestAccount,
   customer: CustomerRow,
   content: MessageContent,
   send: (channel: Channel, messageId: number) => Promise<SendResult>,
@@ -171,14 +171,14 @@ export async function notePendingReason(deps: Deps, accountId: string, messageId
   await changeSendStatus(deps, accountId, messageId, (trx) => repository.notePendingError(trx, messageId, code, title, now(deps)));
 }
 
-export async function sendText(deps: Deps, account: Account, input: SendTextInput, sender = API_SENDER): Promise<SentMessage> {
+export async function sendText(deps: Deps, account: RequestAccount, input: SendTextInput, sender = API_SENDER): Promise<SentMessage> {
   requireMessagingEnabled(account);
   const customer = await requireOpenConversation(deps, account.id, input.customer_phone);
   return deliver(deps, account, customer, { type: 'text', text: input.text, ...sender }, (channel, messageId) => channel.sendText({ messageId, to: customer.phone, text: input.text }), SEND_TEXT_FAILED);
 }
 
 /** Reply buttons or a list (a bot's question); the row keeps the buttons or rows as its content. */
-export async function sendInteractive(deps: Deps, account: Account, customerPhone: string, body: string, action: InteractiveAction, sender: MessageSender): Promise<SentMessage> {
+export async function sendInteractive(deps: Deps, account: RequestAccount, customerPhone: string, body: string, action: InteractiveAction, sender: MessageSender): Promise<SentMessage> {
   requireMessagingEnabled(account);
   const customer = await requireOpenConversation(deps, account.id, customerPhone);
   return deliver(
@@ -220,7 +220,7 @@ function mediaToSend(input: SendMediaInput): MediaToSend {
   return { type: requireMediaType(linkExtension(input.media_url, input.filename)), source: { link: input.media_url } };
 }
 
-export async function sendMedia(deps: Deps, account: Account, input: SendMediaInput, sender = API_SENDER): Promise<SentMessage> {
+export async function sendMedia(deps: Deps, account: RequestAccount, input: SendMediaInput, sender = API_SENDER): Promise<SentMessage> {
   const { type, source, upload } = mediaToSend(input);
   if (!input.customer_phone) throw badRequest(MEDIA_PHONE_REQUIRED);
   requireMessagingEnabled(account);
@@ -250,7 +250,7 @@ export async function sendMedia(deps: Deps, account: Account, input: SendMediaIn
  * An approved template, to a customer or to a phone that becomes one (from the request's name,
  * email, source and bot_token). Needs no open window: this is how a conversation starts.
  */
-export async function sendTemplate(deps: Deps, account: Account, input: SendTemplateInput, sender = API_SENDER): Promise<SentMessage> {
+export async function sendTemplate(deps: Deps, account: RequestAccount, input: SendTemplateInput, sender = API_SENDER): Promise<SentMessage> {
   requireMessagingEnabled(account);
   if (!isValidPhone(input.customer_phone)) throw notFound(CUSTOMER_NOT_FOUND);
   const template = await requireTemplate(deps, account.id, input.template_id);

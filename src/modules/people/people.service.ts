@@ -240,6 +240,9 @@ export async function updateAccountSettings(deps: Deps, accountId: string, patch
     ...(patch.hide_unassigned !== undefined && { hide_unassigned: patch.hide_unassigned ? 1 : 0 }),
     ...(patch.messaging_enabled !== undefined && { messaging_enabled: patch.messaging_enabled ? 1 : 0 }),
   };
-  if (Object.keys(changes).length > 0) await updateAccount(deps.database.db, accountId, changes);
+  if (Object.keys(changes).length > 0) {
+    await updateAccount(deps.database.db, accountId, changes);
+    await deps.keyCache.changed();
+  }
   return toAccountSettings({ ...account, ...changes });
 }

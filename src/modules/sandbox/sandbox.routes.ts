@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Account } from '../../db/tables.js';
+import type { Account, RequestAccount } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, notFound } from '../../errors.js';
 import { defineEndpoint } from '../../http/endpoint.js';
@@ -27,14 +27,14 @@ const FILE_TYPE_INVALID = 'filename must end with an extension WhatsApp media ca
 const FILE_KINDS = ['image', 'video', 'audio', 'document', 'sticker'] as const;
 
 /** The account's sandbox: these endpoints do not exist for an account on another channel. */
-async function sandboxOf(deps: Deps, account: Account): Promise<SandboxChannel> {
+async function sandboxOf(deps: Deps, account: RequestAccount): Promise<SandboxChannel> {
   const channel = account.channel_type === 'sandbox' ? await deps.channels.forAccount(account) : undefined;
   if (!(channel instanceof SandboxChannel)) throw notFound(ROUTE_NOT_FOUND);
   return channel;
 }
 
 /** The sandbox of an account, for a customer's valid phone: what both receive endpoints start with. */
-async function customerSandbox(deps: Deps, account: Account, phone: string): Promise<SandboxChannel> {
+async function customerSandbox(deps: Deps, account: RequestAccount, phone: string): Promise<SandboxChannel> {
   const sandbox = await sandboxOf(deps, account);
   if (!isValidPhone(phone)) throw badRequest(INVALID_PHONE);
   return sandbox;

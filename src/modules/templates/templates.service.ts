@@ -1,6 +1,6 @@
 import type { TemplateButton, TemplateDefinition, TemplateHeaderFormat, TemplateMessage, TemplateStatusUpdate } from '../../channels/channel.js';
 import type { Kysely } from 'kysely';
-import type { Account, DB, TemplateRow } from '../../db/tables.js';
+import type { Account, RequestAccount, DB, TemplateRow } from '../../db/tables.js';
 import { toApiTime, toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
@@ -70,7 +70,7 @@ function definitionOf(input: CreateTemplateInput): TemplateDefinition {
  * Stores the template as PENDING, then submits it through the account's channel. A submission that
  * fails removes the template again, so the same name can be tried again.
  */
-export async function createTemplate(deps: Deps, account: Account, input: CreateTemplateInput): Promise<{ id: string; status: string }> {
+export async function createTemplate(deps: Deps, account: RequestAccount, input: CreateTemplateInput): Promise<{ id: string; status: string }> {
   const { db } = deps.database;
   const definition = definitionOf(input);
   const now = toStoredTime(deps.clock.now());

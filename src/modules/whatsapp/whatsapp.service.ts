@@ -101,7 +101,7 @@ export async function connectChannel(deps: Deps, accountId: string, raw: unknown
   await requireAccount(deps, accountId);
   const now = toStoredTime(deps.clock.now());
   try {
-    return await deps.database.db.transaction().execute(async (trx) => {
+    const view = await deps.database.db.transaction().execute(async (trx) => {
       const owner = await repository.findChannelByPhoneNumberId(trx, input.phone_number_id);
       if (owner && owner.account_id !== accountId) throw conflict(PHONE_NUMBER_ID_TAKEN);
       const existing = await repository.findChannelByAccount(trx, accountId);
@@ -121,6 +121,8 @@ export async function connectChannel(deps: Deps, accountId: string, raw: unknown
       await repository.setAccountChannelType(trx, accountId, 'cloud_api');
       return presentChannel(row);
     });
+    await deps.keyCache.changed();
+    return view;
   } catch (error) {
     // Two accounts claiming one number at the same moment: the unique index decides.
     if (isUniqueViolation(error)) throw conflict(PHONE_NUMBER_ID_TAKEN);
@@ -135,6 +137,7 @@ export async function disconnectChannel(deps: Deps, accountId: string): Promise<
     await repository.deleteChannel(trx, accountId);
     await repository.setAccountChannelType(trx, accountId, 'sandbox');
   });
+  await deps.keyCache.changed();
   return { type: 'sandbox' };
 }
 
