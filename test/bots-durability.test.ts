@@ -60,6 +60,17 @@ describeEachDatabase('flow bots: durability, concurrency, timers, people first',
     expect(response.statusCode, response.body).toBe(200);
   }
 
+  /** Runs the due jobs with `target[method]` throwing at its first call (the worker dies there), which must be reached once. */
+  async function runDueCrashingAt<T extends object>(target: T, method: keyof T): Promise<void> {
+    const crash = crashOnCall(target, method);
+    try {
+      await worker.runDue();
+    } finally {
+      crash.restore();
+    }
+    expect(crash.calls()).toBe(1);
+  }
+
   /** Past any retry backoff of a step that failed (2^attempts s with jitter), then every due job. */
   async function laterRunDue(seconds = 60): Promise<number> {
     ctx.clock.advance(seconds * 1000);
@@ -70,13 +81,7 @@ describeEachDatabase('flow bots: durability, concurrency, timers, people first',
     it('a step that dies right after its commit carries the turn out on its retry, once', async () => {
       const { phone, customerId } = await botCustomer(ECHO_FLOW);
       await writes(phone, 'first');
-      const crash = crashOnCall(ctx.deps.metrics.botEvents, 'inc');
-      try {
-        await worker.runDue();
-      } finally {
-        crash.restore();
-      }
-      expect(crash.calls()).toBe(1);
+      await runDueCrashingAt(ctx.deps.metrics.botEvents, 'inc');
       // Committed (session and outbox) but nothing carried out yet.
       expect(await botTexts(db(), customerId)).toEqual([]);
       expect(await outboxOf(db(), customerId)).toHaveLength(2);
@@ -94,13 +99,7 @@ describeEachDatabase('flow bots: durability, concurrency, timers, people first',
       const { phone, customerId } = await botCustomer(ECHO_FLOW);
       await writes(phone, 'first');
       // After the first message is recorded and handed to the channel: the worker dies there.
-      const crash = crashOnCall(ctx.deps.metrics.messagesSent, 'inc');
-      try {
-        await worker.runDue();
-      } finally {
-        crash.restore();
-      }
-      expect(crash.calls()).toBe(1);
+      await runDueCrashingAt(ctx.deps.metrics.messagesSent, 'inc');
       expect(await botTexts(db(), customerId)).toEqual([`Hello ${NAME}`]);
       await laterRunDue();
       expect(await botTexts(db(), customerId)).toEqual(echoTranscript(NAME, ['first']));
@@ -275,13 +274,7 @@ describeEachDatabase('flow bots: durability, concurrency, timers, people first',
     async function pendingTurn(flow: object) {
       const customer = await botCustomer(flow);
       await writes(customer.phone, 'first');
-      const crash = crashOnCall(ctx.deps.metrics.botEvents, 'inc');
-      try {
-        await worker.runDue();
-      } finally {
-        crash.restore();
-      }
-      expect(crash.calls()).toBe(1);
+      await runDueCrashingAt(ctx.deps.metrics.botEvents, 'inc');
       expect((await outboxOf(db(), customer.customerId)).length).toBeGreaterThan(0);
       return customer;
     }

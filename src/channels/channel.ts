@@ -1,4 +1,4 @@
-import type { Account, RequestAccount } from '../db/tables.js';
+import type { RequestAccount } from '../db/tables.js';
 import type { MediaKind } from '../media/media-types.js';
 
 /**

@@ -31,12 +31,7 @@ export function ApiKeys() {
         </label>
         <button class="primary">{t('createKey')}</button>
       </form>
-      {shown && (
-        <p class="notice" role="status">
-          {t('keyShownOnce', { key: '' })}
-          <code class="secret">{shown}</code>
-        </p>
-      )}
+      {shown && <ShownOnce text={t('keyShownOnce', { key: '' })} secret={shown} />}
       <ErrorLine error={error} />
       <table>
         <thead>
@@ -140,12 +135,7 @@ export function Webhooks() {
         </label>
         <button class="primary">{t('addWebhook')}</button>
       </form>
-      {secret && (
-        <p class="notice" role="status">
-          {t('webhookSecret', { secret: '' })}
-          <code class="secret">{secret}</code>
-        </p>
-      )}
+      {secret && <ShownOnce text={t('webhookSecret', { secret: '' })} secret={secret} />}
       <ErrorLine error={error} />
       <ul class="plain">
         {webhooks?.map((webhook) => (
@@ -293,5 +283,15 @@ export function Templates() {
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** A secret the server shows this once (a new API key, a webhook's signing secret), announced to screen readers. */
+function ShownOnce({ text, secret }: { text: string; secret: string }) {
+  return (
+    <p class="notice" role="status">
+      {text}
+      <code class="secret">{secret}</code>
+    </p>
   );
 }

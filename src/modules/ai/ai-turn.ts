@@ -1,4 +1,4 @@
-import type { Account, RequestAccount, CustomerRow } from '../../db/tables.js';
+import type { RequestAccount, CustomerRow } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
 import { labelNamesByCustomer } from '../customers/customers.repository.js';
 import { CONVERSATION_STATUSES, isValidCustomFieldName } from '../customers/customers.schema.js';

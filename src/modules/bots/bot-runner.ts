@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { extensionOf } from '../../media/media-types.js';
 import { readAtMost } from '../../net/read-at-most.js';
 import { MediaUpload, requireMediaType } from '../../media/upload.js';
-import type { Account, RequestAccount, BotSessionRow, CustomerRow } from '../../db/tables.js';
+import type { RequestAccount, BotSessionRow, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest } from '../../errors.js';

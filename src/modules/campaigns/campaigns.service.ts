@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ChannelError, type Channel } from '../../channels/channel.js';
-import type { Account, RequestAccount, CampaignRecipientRow, CampaignRow, CustomerRow, DB, MessageRow, TemplateRow } from '../../db/tables.js';
+import type { RequestAccount, CampaignRecipientRow, CampaignRow, CustomerRow, DB, MessageRow, TemplateRow } from '../../db/tables.js';
 import { toApiTime, toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
@@ -15,8 +15,7 @@ import { LABEL_NOT_FOUND, listLabels } from '../labels/labels.service.js';
 import { recordLiveEvents } from '../live/live-events.js';
 import { applyPendingStatuses } from '../messages/ingest.js';
 import { messageCreated } from '../messages/message-live-events.js';
-import { MESSAGING_DISABLED } from '../messages/messages.schema.js';
-import { markSendFailed, notePendingReason } from '../messages/messages.service.js';
+import { markSendFailed, notePendingReason, requireMessagingEnabled } from '../messages/messages.service.js';
 import { isValidPhone } from '../../phone.js';
 import { requireTemplate, templateContent, type TemplateContent } from '../templates/templates.service.js';
 import { recordEvent } from '../webhooks/events.js';
@@ -313,7 +312,7 @@ async function prepareRound(deps: Deps, account: RequestAccount, campaign: Campa
   const refuse = (recipient: repository.QueuedRecipient, error: ApiError) => refusals.set(error.message, [...(refusals.get(error.message) ?? []), recipient.id]);
   let template: TemplateRow | ApiError;
   try {
-    if (!account.messaging_enabled) throw new ApiError(401, MESSAGING_DISABLED);
+    requireMessagingEnabled(account);
     template = await requireTemplate(deps, account.id, campaign.template_id);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

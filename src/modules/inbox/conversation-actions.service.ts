@@ -1,4 +1,4 @@
-import type { Account, RequestAccount, CustomerRow } from '../../db/tables.js';
+import type { RequestAccount, CustomerRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB, LiveEventRow } from '../../db/tables.js';
 
 /** The stored live events, read by the hub (fan-out) and by a stream that resumes (replay). */

@@ -1,6 +1,6 @@
 import { ChannelError, type Channel, type InteractiveAction, type MediaSource, type SendResult } from '../../channels/channel.js';
 import type { Kysely } from 'kysely';
-import type { Account, RequestAccount, CustomerRow, DB, NewMessageRow } from '../../db/tables.js';
+import type { RequestAccount, CustomerRow, DB, NewMessageRow } from '../../db/tables.js';
 import { toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { ApiError, badRequest, notFound } from '../../errors.js';
@@ -43,8 +43,6 @@ export type SentMessage = { id: number; message_wa_id: string | null };
 type MessageContent = Pick<NewMessageRow, 'type' | 'text'> &
   Partial<Pick<NewMessageRow, 'media_url' | 'media_key' | 'media_mime_type' | 'media_filename' | 'template_id' | 'content' | 'sender_type' | 'sender_agent_id' | AiColumn>> & {
     claim?: SendClaim;
-    /** Runs in the transaction that records the message, with its id (a campaign ties its recipient to it). */
-    recorded?: (trx: Kysely<DB>, messageId: number) => Promise<void>;
   };
 
 /** What the AI bot keeps on its messages for the operator. */
@@ -57,7 +55,7 @@ type AiColumn = 'ai_model' | 'ai_prompt_tokens' | 'ai_completion_tokens';
 export type SendClaim = (trx: Kysely<DB>) => Promise<boolean>;
 
 /** Who sends a message: the Mumble API unless told (a person in the inbox: `agent` with their id; a bot; a campaign). */
-export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>> & Pick<MessageContent, 'claim' | 'recorded' | AiColumn>;
+export type MessageSender = Required<Pick<MessageContent, 'sender_type' | 'sender_agent_id'>> & Pick<MessageContent, 'claim' | AiColumn>;
 
 /** A send whose claim said no: nothing was recorded or sent. */
 export class SendWithdrawn extends Error {
@@ -69,7 +67,7 @@ export class SendWithdrawn extends Error {
 
 const API_SENDER: MessageSender = { sender_type: 'api', sender_agent_id: null };
 
-function requireMessagingEnabled(account: RequestAccount): void {
+export function requireMessagingEnabled(account: RequestAccount): void {
   if (!account.messaging_enabled) throw new ApiError(401, MESSAGING_DISABLED);
 }
 
@@ -98,7 +96,7 @@ async function deliver(
   const { db } = deps.database;
   const channel = await deps.channels.forAccount(account);
   const createdAt = now(deps);
-  const { claim, recorded, ...columns } = content;
+  const { claim, ...columns } = content;
   // The inbox hears of the message when it is committed, as it will be sent.
   const id = await db.transaction().execute(async (trx) => {
     if (claim && !(await claim(trx))) throw new SendWithdrawn();
@@ -117,7 +115,6 @@ async function deliver(
       created_at: createdAt,
       updated_at: createdAt,
     });
-    await recorded?.(trx, message.id);
     const assignment = { id: customer.id, agent_id: message.customer_agent_id, team_id: message.customer_team_id };
     await recordLiveEvent(trx, { ...messageCreated(assignment, message), accountId: account.id, occurredAt: deps.clock.now() });
     return message.id;

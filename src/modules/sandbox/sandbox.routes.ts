@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Account, RequestAccount } from '../../db/tables.js';
+import type { RequestAccount } from '../../db/tables.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, notFound } from '../../errors.js';
 import { defineEndpoint } from '../../http/endpoint.js';

@@ -1,6 +1,6 @@
 import type { TemplateButton, TemplateDefinition, TemplateHeaderFormat, TemplateMessage, TemplateStatusUpdate } from '../../channels/channel.js';
 import type { Kysely } from 'kysely';
-import type { Account, RequestAccount, DB, TemplateRow } from '../../db/tables.js';
+import type { RequestAccount, DB, TemplateRow } from '../../db/tables.js';
 import { toApiTime, toStoredTime } from '../../db/time.js';
 import type { Deps } from '../../deps.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
